@@ -1,0 +1,205 @@
+/**
+ * The deterministic DeFi state machine: `(state, op) → (state', result)`.
+ *
+ * Every op returns a {@link Result}: `accepted` with its events, or `rejected` with a stable code; a
+ * rejected op leaves the state exactly as it was, and no input makes the engine throw. (Only a broken
+ * internal invariant — an engine bug — throws {@link InvariantError}: fail-stop beats corrupt state.)
+ *
+ * The engine has no clock, no randomness and no floating point; the same ops in the same order give
+ * the same {@link Engine.stateRoot} on every machine.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "semilattice";
+ * const engine = new Engine();
+ * engine.createToken({ symbol: "USDC", decimals: 6 });
+ * engine.createToken({ symbol: "WETH", decimals: 18 });
+ * engine.createAccount({ account: "alice" });
+ * engine.deposit({ account: "alice", token: "USDC", amount: 1_000_000_000n });
+ * const r = engine.transfer({ from: "alice", to: "bob", token: "USDC", amount: 1n });
+ * // r = { status: "rejected", code: "UNKNOWN_ACCOUNT", message: "to: unknown account bob" }
+ * ```
+ */
+import { Rejection, type RejectCode } from "./errors.js";
+import { applyAddLiquidity, applyCreatePool, applyRemoveLiquidity, applySwap } from "./amm/pool.js";
+import { applyCreateAccount, applyCreateToken, applyDeposit, applyTransfer, applyWithdraw } from "./accounts.js";
+import { checkConservation, type ConservationReport } from "./conservation.js";
+import { exitLeaves, exitRoot, type ExitLeaf } from "./exit.js";
+import { freeOf, lpSharesOf, reservedOf } from "./ledger.js";
+import type {
+  AddLiquidityOp,
+  CancelOrderOp,
+  CreateAccountOp,
+  CreateMarketOp,
+  CreatePoolOp,
+  CreateTokenOp,
+  DepositOp,
+  MarketOrderOp,
+  Op,
+  OpType,
+  PlaceOrderOp,
+  RemoveLiquidityOp,
+  SwapOp,
+  TransferOp,
+  WithdrawOp,
+} from "./ops.js";
+import { applyCancelOrder, applyMarketOrder, applyPlaceOrder } from "./orderbook/matching.js";
+import { applyCreateMarket, getDepth, getOrder, type Depth, type OrderView } from "./orderbook/market.js";
+import type {
+  Accepted,
+  BalanceResult,
+  CancelResult,
+  LiquidityResult,
+  OrderResult,
+  Rejected,
+  Result,
+  SwapResult,
+} from "./results.js";
+import { createState, type EngineState, type Pool, type Token } from "./state.js";
+import { StateRootCache } from "./stateRoot.js";
+
+/** Op without its `type` tag: the parameter of the engine method of the same name. */
+export type Params<T extends Op> = Omit<T, "type">;
+
+// One handler per op type. Each validates everything first (throwing a Rejection), then mutates.
+type Handler = (state: EngineState, op: never) => Accepted<object>;
+const HANDLERS: Record<OpType, Handler> = {
+  createToken: applyCreateToken,
+  createAccount: applyCreateAccount,
+  deposit: applyDeposit,
+  withdraw: applyWithdraw,
+  transfer: applyTransfer,
+  createPool: applyCreatePool,
+  addLiquidity: applyAddLiquidity,
+  removeLiquidity: applyRemoveLiquidity,
+  swap: applySwap,
+  createMarket: applyCreateMarket,
+  placeOrder: applyPlaceOrder,
+  marketOrder: applyMarketOrder,
+  cancelOrder: applyCancelOrder,
+};
+
+export class Engine {
+  /** The state. Read it through the query methods; mutate it only through ops. */
+  readonly state: EngineState = createState();
+  private readonly roots = new StateRootCache();
+
+  /**
+   * Applies one op. Never throws on bad input: malformed ops are `rejected` with `INVALID_OP`.
+   */
+  apply(op: Op): Result {
+    if (typeof op !== "object" || op === null) return rejection("INVALID_OP", "op must be an object");
+    const handler = Object.hasOwn(HANDLERS, op.type) ? HANDLERS[op.type] : undefined;
+    if (handler === undefined) return rejection("INVALID_OP", `unknown op type ${String(op.type)}`);
+    try {
+      return handler(this.state, op as never);
+    } catch (error) {
+      if (error instanceof Rejection) return rejection(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /* ─────────────── ops: one method per op type, named as the op ─────────────── */
+
+  createToken(p: Params<CreateTokenOp>): Result<{ token: string }> {
+    return this.apply({ type: "createToken", ...p }) as Result<{ token: string }>;
+  }
+  createAccount(p: Params<CreateAccountOp>): Result<{ account: string; address: string }> {
+    return this.apply({ type: "createAccount", ...p }) as Result<{ account: string; address: string }>;
+  }
+  deposit(p: Params<DepositOp>): Result<BalanceResult> {
+    return this.apply({ type: "deposit", ...p }) as Result<BalanceResult>;
+  }
+  withdraw(p: Params<WithdrawOp>): Result<BalanceResult> {
+    return this.apply({ type: "withdraw", ...p }) as Result<BalanceResult>;
+  }
+  transfer(p: Params<TransferOp>): Result<BalanceResult> {
+    return this.apply({ type: "transfer", ...p }) as Result<BalanceResult>;
+  }
+  createPool(p: Params<CreatePoolOp>): Result<{ pool: string }> {
+    return this.apply({ type: "createPool", ...p }) as Result<{ pool: string }>;
+  }
+  addLiquidity(p: Params<AddLiquidityOp>): Result<LiquidityResult> {
+    return this.apply({ type: "addLiquidity", ...p }) as Result<LiquidityResult>;
+  }
+  removeLiquidity(p: Params<RemoveLiquidityOp>): Result<LiquidityResult> {
+    return this.apply({ type: "removeLiquidity", ...p }) as Result<LiquidityResult>;
+  }
+  swap(p: Params<SwapOp>): Result<SwapResult> {
+    return this.apply({ type: "swap", ...p }) as Result<SwapResult>;
+  }
+  createMarket(p: Params<CreateMarketOp>): Result<{ market: string }> {
+    return this.apply({ type: "createMarket", ...p }) as Result<{ market: string }>;
+  }
+  placeOrder(p: Params<PlaceOrderOp>): Result<OrderResult> {
+    return this.apply({ type: "placeOrder", ...p }) as Result<OrderResult>;
+  }
+  marketOrder(p: Params<MarketOrderOp>): Result<OrderResult> {
+    return this.apply({ type: "marketOrder", ...p }) as Result<OrderResult>;
+  }
+  cancelOrder(p: Params<CancelOrderOp>): Result<CancelResult> {
+    return this.apply({ type: "cancelOrder", ...p }) as Result<CancelResult>;
+  }
+
+  /* ─────────────── queries ─────────────── */
+
+  /** Free balance in base units (0 for unknown accounts or tokens). */
+  balanceOf(account: string, token: string): bigint {
+    const a = this.state.accounts.get(account);
+    return a === undefined ? 0n : freeOf(a, token);
+  }
+  /** Balance held by open orders in base units. */
+  reservedOf(account: string, token: string): bigint {
+    const a = this.state.accounts.get(account);
+    return a === undefined ? 0n : reservedOf(a, token);
+  }
+  lpSharesOf(account: string, pool: string): bigint {
+    const a = this.state.accounts.get(account);
+    return a === undefined ? 0n : lpSharesOf(a, pool);
+  }
+  getToken(symbol: string): Token | undefined {
+    return this.state.tokens.get(symbol);
+  }
+  /** A copy of the pool's reserves and supply, or undefined. */
+  getPool(pool: string): Readonly<Pool> | undefined {
+    const p = this.state.pools.get(pool);
+    return p === undefined ? undefined : { ...p };
+  }
+  /** L2 depth: up to `levels` price levels per side, best first, with total lots and order count. */
+  getDepth(market: string, levels = 10): Depth | undefined {
+    const m = this.state.markets.get(market);
+    return m === undefined ? undefined : getDepth(m, levels);
+  }
+  getOrder(market: string, orderId: number): OrderView | undefined {
+    const m = this.state.markets.get(market);
+    return m === undefined ? undefined : getOrder(m, orderId);
+  }
+  /** Protocol fees collected in `token`, base units. */
+  protocolFeesOf(token: string): bigint {
+    return this.state.protocolFees.get(token) ?? 0n;
+  }
+
+  /** Per-token conservation check (DESIGN §2); `ok` is false if any token's books do not balance. */
+  checkConservation(): ConservationReport {
+    return checkConservation(this.state);
+  }
+
+  /** SHA-256 Merkle root over the sorted state leaves, 0x-hex. Incremental: only changed leaves are rehashed. */
+  stateRoot(): string {
+    return this.roots.root(this.state);
+  }
+
+  /** Keccak Merkle root of what each account could withdraw per token if the channel closed now. */
+  exitRoot(): string {
+    return exitRoot(exitLeaves(this.state));
+  }
+
+  /** The exit leaves themselves (sorted), for proofs and reconciliation. */
+  exitLeaves(): ExitLeaf[] {
+    return exitLeaves(this.state);
+  }
+}
+
+function rejection(code: RejectCode, message: string): Rejected {
+  return { status: "rejected", code, message };
+}

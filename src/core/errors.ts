@@ -1,0 +1,77 @@
+/**
+ * Rejection codes and error classes of the core engine.
+ *
+ * Every op the engine is given returns a result: `accepted` or `rejected` with one of the stable
+ * {@link RejectCode}s below and a human message. Codes are part of the public API: they never change
+ * meaning, new ones are only added.
+ *
+ * Two kinds of failure exist and they are kept apart on purpose (TIGER_STYLE):
+ * - bad input ⇒ a {@link Rejection} is thrown *before* the op mutates anything and the engine turns it
+ *   into a `rejected` result. The state is unchanged.
+ * - a broken invariant (a bug in the engine itself) ⇒ an {@link InvariantError} propagates out of the
+ *   engine. Continuing with a state that broke conservation would be worse than stopping.
+ */
+
+/** Stable rejection codes. */
+export const RejectCodes = [
+  /** The op object is malformed: unknown type, missing or mistyped field. */
+  "INVALID_OP",
+  /** An amount is not a positive integer, or exceeds the engine's limits. */
+  "INVALID_AMOUNT",
+  /** An identifier is malformed (empty, too long, bad characters). */
+  "INVALID_ID",
+  "UNKNOWN_TOKEN",
+  "UNKNOWN_ACCOUNT",
+  "UNKNOWN_POOL",
+  "UNKNOWN_MARKET",
+  "UNKNOWN_ORDER",
+  "ALREADY_EXISTS",
+  /** The actor's role does not allow this op, or it acts on somebody else's order/position. */
+  "NOT_PERMITTED",
+  "INSUFFICIENT_BALANCE",
+  /** Pool lacks the liquidity for the op (Uniswap V2 INSUFFICIENT_LIQUIDITY*). */
+  "INSUFFICIENT_LIQUIDITY",
+  /** Output below `minAmountOut`, input above `maxAmountIn`, or below the router's `amountXMin`. */
+  "SLIPPAGE",
+  /** A result would exceed a storage limit (Uniswap V2 uint112 reserves, engine amount limit). */
+  "OVERFLOW",
+  /** Price not a positive integer number of ticks, or size not a positive number of lots. */
+  "INVALID_PRICE",
+  "INVALID_SIZE",
+  /** A post-only order would have crossed the book. */
+  "POST_ONLY_WOULD_CROSS",
+  /** A fill-or-kill order could not be filled completely at once. */
+  "FOK_NOT_FILLABLE",
+  /** A configured limit (orders per account, levels, ops, …) would be exceeded. */
+  "LIMIT_EXCEEDED",
+] as const;
+
+export type RejectCode = (typeof RejectCodes)[number];
+
+/**
+ * Thrown by validation code inside the engine before any mutation; turned into a `rejected` result
+ * by {@link Engine.apply}. Deliberately not an `Error`: no stack trace is captured, so rejecting an op
+ * costs about as much as accepting one.
+ */
+export class Rejection {
+  constructor(
+    readonly code: RejectCode,
+    readonly message: string,
+  ) {}
+}
+
+/** Throws a {@link Rejection}. Use only before the op's first mutation. */
+export function reject(code: RejectCode, message: string): never {
+  throw new Rejection(code, message);
+}
+
+/** A broken engine invariant: a bug, never a consequence of input. Propagates out of the engine. */
+export class InvariantError extends Error {
+  override readonly name = "InvariantError";
+  readonly code = "INVARIANT_VIOLATED";
+}
+
+/** Asserts an invariant (TIGER_STYLE): throws {@link InvariantError} when `condition` is false. */
+export function invariant(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new InvariantError(message);
+}

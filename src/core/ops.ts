@@ -1,0 +1,213 @@
+/**
+ * The ops the core engine applies. An op is a plain object with a `type` equal to the name of the
+ * {@link Engine} method that applies it, so scenarios, the channel and the API all speak one language.
+ *
+ * Units: every token amount is a `bigint` in the token's base units (USDC: 1e-6, WETH: 1e-18).
+ * Order-book prices are integer **ticks** and sizes integer **lots** of the market (see
+ * {@link CreateMarketOp}); both are JS `number`s limited to safe integers, and every money amount
+ * derived from them is computed in `bigint`.
+ */
+import type { RoleName } from "./roles.js";
+
+/* ───────────────────────────── setup ───────────────────────────── */
+
+/** Registers a token. `symbol` is its id in every other op. */
+export interface CreateTokenOp {
+  type: "createToken";
+  symbol: string;
+  /** Decimals of one whole token (USDC 6, WETH 18), 0..36. */
+  decimals: number;
+  /** On-chain address (0x + 40 hex); derived from the symbol when omitted (see `exit.ts`). */
+  address?: string;
+}
+
+/** Opens an account. Roles default to Trader + MarketMaker. */
+export interface CreateAccountOp {
+  type: "createAccount";
+  account: string;
+  roles?: RoleName[];
+  /** On-chain address (0x + 40 hex); derived from the id when omitted (see `exit.ts`). */
+  address?: string;
+}
+
+/* ───────────────────────────── ledger ───────────────────────────── */
+
+/** Credits `amount` of `token` to `account` (an on-chain deposit record, in the channel). */
+export interface DepositOp {
+  type: "deposit";
+  account: string;
+  token: string;
+  amount: bigint;
+}
+
+/** Debits `amount` of `token` from the free balance of `account` (leaves the channel). */
+export interface WithdrawOp {
+  type: "withdraw";
+  account: string;
+  token: string;
+  amount: bigint;
+}
+
+/** Moves `amount` of `token` from `from`'s free balance to `to`. */
+export interface TransferOp {
+  type: "transfer";
+  from: string;
+  to: string;
+  token: string;
+  amount: bigint;
+}
+
+/* ───────────────────────────── AMM ───────────────────────────── */
+
+/** Creates an empty constant-product pool of `token0`/`token1` (Uniswap V2 pair semantics). */
+export interface CreatePoolOp {
+  type: "createPool";
+  pool: string;
+  token0: string;
+  token1: string;
+  /** Swap fee in ppm, kept in the pool; 3000 reproduces Uniswap V2's 997/1000. 0..999999. */
+  feePpm: number;
+}
+
+/**
+ * Adds liquidity as UniswapV2Router02.addLiquidity does: the first deposit sets the price and mints
+ * √(amount0·amount1) − MINIMUM_LIQUIDITY; later ones use the optimal pair of amounts at the current
+ * ratio and mint min(amount0·supply/reserve0, amount1·supply/reserve1).
+ */
+export interface AddLiquidityOp {
+  type: "addLiquidity";
+  account: string;
+  pool: string;
+  amount0Desired: bigint;
+  amount1Desired: bigint;
+  /** Lower bounds on the amounts actually used (router `amountAMin`/`amountBMin`); default 0. */
+  amount0Min?: bigint;
+  amount1Min?: bigint;
+}
+
+/** Burns `liquidity` LP shares for a pro-rata share of both reserves (rounded down). */
+export interface RemoveLiquidityOp {
+  type: "removeLiquidity";
+  account: string;
+  pool: string;
+  liquidity: bigint;
+  amount0Min?: bigint;
+  amount1Min?: bigint;
+}
+
+/**
+ * Swaps on a pool. Exactly one of `amountIn` (exact input, bounded by `minAmountOut`) or `amountOut`
+ * (exact output, bounded by `maxAmountIn`) is given.
+ */
+export interface SwapOp {
+  type: "swap";
+  account: string;
+  pool: string;
+  tokenIn: string;
+  amountIn?: bigint;
+  minAmountOut?: bigint;
+  amountOut?: bigint;
+  maxAmountIn?: bigint;
+}
+
+/* ───────────────────────────── order book ───────────────────────────── */
+
+/**
+ * Creates a spot market `base`/`quote`.
+ *
+ * Price and size units: one **lot** is `lotSize` base units of `base`; one **tick** is `tickSize` base
+ * units of `quote` per lot. An order of `lots` at `priceTicks` is worth exactly
+ * `lots × priceTicks × tickSize` quote base units: no rounding anywhere in matching.
+ */
+export interface CreateMarketOp {
+  type: "createMarket";
+  market: string;
+  base: string;
+  quote: string;
+  lotSize: bigint;
+  tickSize: bigint;
+  /** Fees in ppm of the quote notional, charged in quote and rounded up. 0..100000 (10%). */
+  makerFeePpm: number;
+  takerFeePpm: number;
+}
+
+export type Side = "buy" | "sell";
+export type TimeInForce = "GTC" | "IOC" | "FOK";
+
+/**
+ * Self-trade prevention when an incoming order would match a resting order of the same account:
+ * `cancelTaker` (default) cancels the incoming remainder; `cancelMaker` cancels the resting order and
+ * goes on matching; `cancelBoth` does both.
+ */
+export type SelfTradePrevention = "cancelTaker" | "cancelMaker" | "cancelBoth";
+
+/** A limit order. Funds are reserved at placement and released on cancel or fill. */
+export interface PlaceOrderOp {
+  type: "placeOrder";
+  account: string;
+  market: string;
+  side: Side;
+  priceTicks: number;
+  lots: number;
+  /** Default GTC. IOC and FOK never rest. */
+  timeInForce?: TimeInForce;
+  /** Rejected with POST_ONLY_WOULD_CROSS instead of taking liquidity. Only with GTC. */
+  postOnly?: boolean;
+  selfTradePrevention?: SelfTradePrevention;
+}
+
+/** A market order: takes liquidity up to `worstPriceTicks`, never rests (IOC). */
+export interface MarketOrderOp {
+  type: "marketOrder";
+  account: string;
+  market: string;
+  side: Side;
+  lots: number;
+  worstPriceTicks: number;
+  selfTradePrevention?: SelfTradePrevention;
+}
+
+/**
+ * Cancels a resting order, or with `lots` reduces it by that many lots keeping its time priority
+ * (a partial cancel, as exchanges and LOBSTER's type-2 events do). Only the owner may cancel.
+ */
+export interface CancelOrderOp {
+  type: "cancelOrder";
+  account: string;
+  market: string;
+  orderId: number;
+  lots?: number;
+}
+
+export type Op =
+  | CreateTokenOp
+  | CreateAccountOp
+  | DepositOp
+  | WithdrawOp
+  | TransferOp
+  | CreatePoolOp
+  | AddLiquidityOp
+  | RemoveLiquidityOp
+  | SwapOp
+  | CreateMarketOp
+  | PlaceOrderOp
+  | MarketOrderOp
+  | CancelOrderOp;
+
+export type OpType = Op["type"];
+
+export const OP_TYPES: readonly OpType[] = [
+  "createToken",
+  "createAccount",
+  "deposit",
+  "withdraw",
+  "transfer",
+  "createPool",
+  "addLiquidity",
+  "removeLiquidity",
+  "swap",
+  "createMarket",
+  "placeOrder",
+  "marketOrder",
+  "cancelOrder",
+];
