@@ -83,11 +83,18 @@ export class Engine {
   /** The state. Read it through the query methods; mutate it only through ops. */
   readonly state: EngineState = createState();
   private readonly roots = new StateRootCache();
+  private applied = 0;
+
+  /** Ops applied so far, accepted or rejected. */
+  get opsApplied(): number {
+    return this.applied;
+  }
 
   /**
    * Applies one op. Never throws on bad input: malformed ops are `rejected` with `INVALID_OP`.
    */
   apply(op: Op): Result {
+    this.applied++;
     if (typeof op !== "object" || op === null) return rejection("INVALID_OP", "op must be an object");
     const handler = Object.hasOwn(HANDLERS, op.type) ? HANDLERS[op.type] : undefined;
     if (handler === undefined) return rejection("INVALID_OP", `unknown op type ${String(op.type)}`);

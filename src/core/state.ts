@@ -49,6 +49,8 @@ export interface TokenTotals {
 export interface EngineState {
   readonly tokens: Map<string, Token>;
   readonly accounts: Map<string, Account>;
+  /** Account id by address: an address belongs to one account only. */
+  readonly accountByAddress: Map<string, string>;
   readonly pools: Map<string, Pool>;
   readonly markets: Map<string, Market>;
   readonly totals: Map<string, TokenTotals>;
@@ -66,6 +68,7 @@ export function createState(): EngineState {
   return {
     tokens: new Map(),
     accounts: new Map(),
+    accountByAddress: new Map(),
     pools: new Map(),
     markets: new Map(),
     totals: new Map(),

@@ -1,0 +1,150 @@
+/**
+ * The `semilattice` command line. `main(argv)` resolves to the process exit code:
+ * 0 success, 1 a run that failed its checks, 2 bad usage or input.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { getAmountIn, getAmountOut } from "../core/amm/math.js";
+import { MAX_AMOUNT } from "../core/math.js";
+import { runDemo } from "./demo.js";
+import { parseScenario, runScenario, ScenarioError, toJson } from "./scenario.js";
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name("semilattice")
+    .description("Deterministic DeFi engine: ledger, Uniswap V2-exact AMM, price-time order book, replayed on real market data.")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("demo")
+    .description(
+      "The main job (npm start): replay the Uniswap V3 USDC/WETH day, the LOBSTER AAPL sample and the Coinbase L2 " +
+        "recording through one engine, check them, and print a summary.",
+    )
+    .option("--json", "print one JSON object instead of the table")
+    .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
+    .option("--out <dir>", "folder for the report files (price chart SVG)", "out")
+    .option("--no-progress", "no progress bars")
+    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean }) => {
+      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress });
+    });
+
+  program
+    .command("run")
+    .description("Run a JSON scenario on a fresh engine; print one JSON line per op (format: docs/scenarios.md).")
+    .argument("<scenario>", "path of the scenario JSON file")
+    .option("--summary", "end with a line {summary: {ops, accepted, rejected, stateRoot, exitRoot, conservation}}")
+    .action((path: string, opts: { summary?: boolean }) => {
+      exitCode = runScenarioFile(path, opts.summary === true);
+    });
+
+  const amm = program.command("amm").description("Constant-product AMM tools.");
+  amm
+    .command("quote")
+    .description(
+      "Exact Uniswap V2 quote (fee in ppm; 3000 = V2's 0.3%). With --amount-in prints amountOut (getAmountOut, rounded " +
+        "down); with --amount-out prints the amountIn needed (getAmountIn, rounded up). Bare decimal integer, base units.",
+    )
+    .requiredOption("--reserve-in <amount>", "reserve of the input token, base units", parseAmount)
+    .requiredOption("--reserve-out <amount>", "reserve of the output token, base units", parseAmount)
+    .option("--amount-in <amount>", "exact input amount, base units", parseAmount)
+    .option("--amount-out <amount>", "exact output amount wanted, base units", parseAmount)
+    .option("--fee-ppm <ppm>", "swap fee in parts per million (0..999999)", parseFeePpm, 3000n)
+    .action((opts: { reserveIn: bigint; reserveOut: bigint; amountIn?: bigint; amountOut?: bigint; feePpm: bigint }) => {
+      exitCode = quoteCommand(opts);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version requests end here with code 0; usage errors were already printed.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    throw error;
+  }
+  return exitCode;
+}
+
+function runScenarioFile(path: string, summary: boolean): number {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    console.error(`semilattice run: cannot read ${path}: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    const scenario = parseScenario(text);
+    let accepted = 0;
+    let rejected = 0;
+    const lines: string[] = [];
+    const flush = (): void => {
+      if (lines.length > 0) process.stdout.write(lines.join("\n") + "\n");
+      lines.length = 0;
+    };
+    const engine = runScenario(scenario, (output) => {
+      if (output.status === "accepted") accepted++;
+      else rejected++;
+      lines.push(toJson(output));
+      if (lines.length >= 1000) flush();
+    });
+    if (summary) {
+      const conservation = engine.checkConservation();
+      lines.push(
+        toJson({
+          summary: {
+            ops: scenario.ops.length,
+            accepted,
+            rejected,
+            stateRoot: engine.stateRoot(),
+            exitRoot: engine.exitRoot(),
+            conservation: conservation.ok,
+          },
+        }),
+      );
+    }
+    flush();
+    return 0;
+  } catch (error) {
+    if (error instanceof ScenarioError) {
+      console.error(`semilattice run: ${path}: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function quoteCommand(opts: { reserveIn: bigint; reserveOut: bigint; amountIn?: bigint; amountOut?: bigint; feePpm: bigint }): number {
+  const fail = (message: string): number => {
+    console.error(`semilattice amm quote: ${message}`);
+    return 2;
+  };
+  if ((opts.amountIn === undefined) === (opts.amountOut === undefined)) return fail("give exactly one of --amount-in or --amount-out");
+  if (opts.reserveIn === 0n || opts.reserveOut === 0n) return fail("reserves must be positive (INSUFFICIENT_LIQUIDITY)");
+  if (opts.amountIn !== undefined) {
+    if (opts.amountIn === 0n) return fail("--amount-in must be positive (INSUFFICIENT_INPUT_AMOUNT)");
+    console.log(getAmountOut(opts.amountIn, opts.reserveIn, opts.reserveOut, opts.feePpm).toString());
+    return 0;
+  }
+  const amountOut = opts.amountOut as bigint;
+  if (amountOut === 0n) return fail("--amount-out must be positive (INSUFFICIENT_OUTPUT_AMOUNT)");
+  if (amountOut >= opts.reserveOut) return fail(`--amount-out must be below --reserve-out ${opts.reserveOut} (INSUFFICIENT_LIQUIDITY)`);
+  console.log(getAmountIn(amountOut, opts.reserveIn, opts.reserveOut, opts.feePpm).toString());
+  return 0;
+}
+
+/** A non-negative decimal integer of base units, at most 2^128 − 1. */
+export function parseAmount(value: string): bigint {
+  if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new InvalidArgumentError("must be a non-negative decimal integer of base units");
+  const amount = BigInt(value);
+  if (amount > MAX_AMOUNT) throw new InvalidArgumentError("exceeds the amount limit 2^128-1");
+  return amount;
+}
+
+function parseFeePpm(value: string): bigint {
+  if (!/^(0|[1-9][0-9]{0,5})$/.test(value)) throw new InvalidArgumentError("must be an integer in 0..999999");
+  return BigInt(value);
+}

@@ -1,0 +1,275 @@
+/**
+ * Scenario files for `semilattice run` (format: docs/scenarios.md).
+ *
+ * A scenario is parsed and checked completely before anything runs: a malformed file produces a
+ * {@link ScenarioError} naming the bad field (`ops[3].amountIn: …`) and runs nothing. Ops that are
+ * well-formed but invalid for the state (unknown account, insufficient balance, slippage) run and are
+ * reported `rejected` with the engine's code.
+ */
+import { Engine } from "../core/engine.js";
+import { OP_TYPES, type Op } from "../core/ops.js";
+import type { Result } from "../core/results.js";
+
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+  readonly code = "INVALID_SCENARIO";
+}
+
+/** Limits on scenario files. */
+export const MAX_SCENARIO_OPS = 1_000_000;
+export const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
+
+type FieldKind = "amount" | "int" | "string" | "boolean" | "roles";
+
+/** Every field an op type may carry and its JSON kind; `amount`s are decimal strings of base units. */
+const FIELDS: Record<string, Record<string, FieldKind>> = {
+  createToken: { symbol: "string", decimals: "int", address: "string" },
+  createAccount: { account: "string", roles: "roles", address: "string" },
+  deposit: { account: "string", token: "string", amount: "amount" },
+  withdraw: { account: "string", token: "string", amount: "amount" },
+  transfer: { from: "string", to: "string", token: "string", amount: "amount" },
+  createPool: { pool: "string", token0: "string", token1: "string", feePpm: "int" },
+  addLiquidity: {
+    account: "string",
+    pool: "string",
+    amount0Desired: "amount",
+    amount1Desired: "amount",
+    amount0Min: "amount",
+    amount1Min: "amount",
+  },
+  removeLiquidity: { account: "string", pool: "string", liquidity: "amount", amount0Min: "amount", amount1Min: "amount" },
+  swap: {
+    account: "string",
+    pool: "string",
+    tokenIn: "string",
+    amountIn: "amount",
+    minAmountOut: "amount",
+    amountOut: "amount",
+    maxAmountIn: "amount",
+  },
+  createMarket: {
+    market: "string",
+    base: "string",
+    quote: "string",
+    lotSize: "amount",
+    tickSize: "amount",
+    makerFeePpm: "int",
+    takerFeePpm: "int",
+  },
+  placeOrder: {
+    account: "string",
+    market: "string",
+    side: "string",
+    priceTicks: "int",
+    lots: "int",
+    timeInForce: "string",
+    postOnly: "boolean",
+    selfTradePrevention: "string",
+  },
+  marketOrder: {
+    account: "string",
+    market: "string",
+    side: "string",
+    lots: "int",
+    worstPriceTicks: "int",
+    selfTradePrevention: "string",
+  },
+  cancelOrder: { account: "string", market: "string", orderId: "int", lots: "int" },
+  // Queries: they change nothing and print what they read.
+  getBalance: { account: "string", token: "string" },
+  getPool: { pool: "string" },
+  getDepth: { market: "string", levels: "int" },
+  getOrder: { market: "string", orderId: "int" },
+  stateRoot: {},
+};
+
+export const QUERY_TYPES = ["getBalance", "getPool", "getDepth", "getOrder", "stateRoot"] as const;
+type QueryType = (typeof QUERY_TYPES)[number];
+export type Query = { type: QueryType } & Record<string, unknown>;
+export type Step = Op | Query;
+
+export interface Scenario {
+  /** Setup ops (tokens, accounts and their deposits, pools, markets) followed by the listed ops. */
+  setup: Op[];
+  /** Path of each setup op in the file, for error messages (`accounts[2].deposits.USDC`). */
+  setupPaths: string[];
+  ops: Step[];
+}
+
+/** Parses scenario JSON text; throws {@link ScenarioError} naming the first bad field. */
+export function parseScenario(text: string): Scenario {
+  if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError(`scenario larger than ${MAX_SCENARIO_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`not valid JSON: ${(error as Error).message}`);
+  }
+  const root = requireObject(json, "scenario");
+  allowKeys(root, "scenario", ["name", "description", "tokens", "accounts", "pools", "markets", "ops"]);
+
+  const setup: Op[] = [];
+  const setupPaths: string[] = [];
+  const push = (op: Op, path: string): void => {
+    setup.push(op);
+    setupPaths.push(path);
+  };
+  for (const [i, item] of optionalArray(root["tokens"], "tokens").entries()) {
+    push(parseOp({ type: "createToken", ...requireObject(item, `tokens[${i}]`) }, `tokens[${i}]`) as Op, `tokens[${i}]`);
+  }
+  const deposits: [Op, string][] = [];
+  for (const [i, item] of optionalArray(root["accounts"], "accounts").entries()) {
+    const path = `accounts[${i}]`;
+    const { id, deposits: funds, ...rest } = requireObject(item, path);
+    push(parseOp({ type: "createAccount", account: id, ...rest }, path, { account: "id" }) as Op, path);
+    if (funds !== undefined) {
+      for (const [token, amount] of Object.entries(requireObject(funds, `${path}.deposits`))) {
+        const depositPath = `${path}.deposits.${token}`;
+        deposits.push([parseOp({ type: "deposit", account: id, token, amount }, depositPath, { amount: "" }) as Op, depositPath]);
+      }
+    }
+  }
+  for (const [op, path] of deposits) push(op, path);
+  for (const [i, item] of optionalArray(root["pools"], "pools").entries()) {
+    push(parseOp({ type: "createPool", ...requireObject(item, `pools[${i}]`) }, `pools[${i}]`) as Op, `pools[${i}]`);
+  }
+  for (const [i, item] of optionalArray(root["markets"], "markets").entries()) {
+    push(parseOp({ type: "createMarket", ...requireObject(item, `markets[${i}]`) }, `markets[${i}]`) as Op, `markets[${i}]`);
+  }
+  const rawOps = optionalArray(root["ops"], "ops");
+  if (rawOps.length > MAX_SCENARIO_OPS) throw new ScenarioError(`ops: at most ${MAX_SCENARIO_OPS} ops`);
+  const ops = rawOps.map((item, i) => parseOp(requireObject(item, `ops[${i}]`), `ops[${i}]`));
+  return { setup, setupPaths, ops };
+}
+
+/**
+ * Checks one op object's shape and converts amount strings to bigint. `rename` maps a field's
+ * internal name to the name it has in the file, for error messages.
+ */
+function parseOp(raw: Record<string, unknown>, path: string, rename: Record<string, string> = {}): Step {
+  const type = raw["type"];
+  if (typeof type !== "string" || !Object.hasOwn(FIELDS, type)) {
+    throw new ScenarioError(`${path}.type: unknown op type ${JSON.stringify(type)}; known: ${[...OP_TYPES, ...QUERY_TYPES].join(", ")}`);
+  }
+  const fields = FIELDS[type] as Record<string, FieldKind>;
+  const out: Record<string, unknown> = { type };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === "type") continue;
+    const shown = rename[key] === undefined ? `${path}.${key}` : rename[key] === "" ? path : `${path}.${rename[key]}`;
+    const kind = fields[key];
+    if (kind === undefined) {
+      throw new ScenarioError(`${shown}: unknown field for ${type}; fields are ${Object.keys(fields).join(", ") || "(none)"}`);
+    }
+    out[key] = convert(value, kind, shown);
+  }
+  return out as Step;
+}
+
+const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+
+function convert(value: unknown, kind: FieldKind, path: string): unknown {
+  switch (kind) {
+    case "amount":
+      // Strings only: a JSON number above 2^53 would already have lost precision when parsed.
+      if (typeof value !== "string" || value.length > 80 || !DECIMAL_INTEGER.test(value)) {
+        throw new ScenarioError(`${path}: must be a decimal integer string of base units, e.g. "1000000", got ${JSON.stringify(value)}`);
+      }
+      return BigInt(value);
+    case "int":
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+        throw new ScenarioError(`${path}: must be an integer number, got ${JSON.stringify(value)}`);
+      }
+      return value;
+    case "string":
+      if (typeof value !== "string") throw new ScenarioError(`${path}: must be a string, got ${JSON.stringify(value)}`);
+      return value;
+    case "boolean":
+      if (typeof value !== "boolean") throw new ScenarioError(`${path}: must be true or false, got ${JSON.stringify(value)}`);
+      return value;
+    case "roles":
+      if (!Array.isArray(value) || !value.every((r) => typeof r === "string")) {
+        throw new ScenarioError(`${path}: must be an array of role names`);
+      }
+      return value;
+  }
+}
+
+function requireObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ScenarioError(`${path}: must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function optionalArray(value: unknown, path: string): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ScenarioError(`${path}: must be an array`);
+  return value;
+}
+
+function allowKeys(obj: Record<string, unknown>, path: string, allowed: string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw new ScenarioError(`${path}.${key}: unknown section; sections are ${allowed.join(", ")}`);
+  }
+}
+
+/** One output line of `semilattice run`. */
+export type StepOutput = { index: number; type: string; status: "accepted" | "rejected" } & Record<string, unknown>;
+
+/**
+ * Runs a parsed scenario on a fresh engine. Setup failures throw {@link ScenarioError} naming the
+ * setup entry; each op yields one {@link StepOutput}.
+ */
+export function runScenario(scenario: Scenario, onStep: (output: StepOutput) => void): Engine {
+  const engine = new Engine();
+  scenario.setup.forEach((op, i) => {
+    const result = engine.apply(op);
+    if (result.status === "rejected") {
+      throw new ScenarioError(`${scenario.setupPaths[i]}: setup ${op.type} rejected ${result.code}: ${result.message}`);
+    }
+  });
+  scenario.ops.forEach((step, index) => onStep({ index, type: step.type, ...runStep(engine, step) }));
+  return engine;
+}
+
+function runStep(engine: Engine, step: Step): { status: "accepted" | "rejected" } & Record<string, unknown> {
+  switch (step.type) {
+    case "getBalance": {
+      const account = String(step["account"]);
+      const token = String(step["token"]);
+      if (!engine.state.accounts.has(account)) return queryRejected("UNKNOWN_ACCOUNT", `unknown account ${account}`);
+      if (!engine.state.tokens.has(token)) return queryRejected("UNKNOWN_TOKEN", `unknown token ${token}`);
+      return { status: "accepted", free: engine.balanceOf(account, token), reserved: engine.reservedOf(account, token) };
+    }
+    case "getPool": {
+      const pool = engine.getPool(String(step["pool"]));
+      if (pool === undefined) return queryRejected("UNKNOWN_POOL", `unknown pool ${String(step["pool"])}`);
+      return { status: "accepted", ...pool };
+    }
+    case "getDepth": {
+      const levels = step["levels"] === undefined ? 10 : Number(step["levels"]);
+      if (!(levels >= 1 && levels <= 1000)) return queryRejected("INVALID_OP", "levels must be in 1..1000");
+      const depth = engine.getDepth(String(step["market"]), levels);
+      if (depth === undefined) return queryRejected("UNKNOWN_MARKET", `unknown market ${String(step["market"])}`);
+      return { status: "accepted", ...depth };
+    }
+    case "getOrder": {
+      const order = engine.getOrder(String(step["market"]), Number(step["orderId"]));
+      if (order === undefined) return queryRejected("UNKNOWN_ORDER", `no resting order ${String(step["orderId"])}`);
+      return { status: "accepted", ...order };
+    }
+    case "stateRoot":
+      return { status: "accepted", stateRoot: engine.stateRoot(), exitRoot: engine.exitRoot() };
+    default: {
+      const result: Result = engine.apply(step as Op);
+      return result as { status: "accepted" | "rejected" } & Record<string, unknown>;
+    }
+  }
+}
+
+function queryRejected(code: string, message: string): { status: "rejected"; code: string; message: string } {
+  return { status: "rejected", code, message };
+}
+
+/** JSON with bigints as decimal strings (amounts are printed exactly). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}

@@ -1,0 +1,82 @@
+/**
+ * The exit root (DESIGN §2, §5): what each account could withdraw of each token if the channel closed
+ * now, as a Merkle tree the settlement contract can check claims against.
+ *
+ * An account's exit amount of a token is
+ *   free + reserved (open orders are cancelled at close, so their reservations return)
+ *   + Σ over pools of ⌊lpShares · reserve / totalSupply⌋ (LP shares redeemed pro rata, rounded down).
+ * Protocol fees exit to {@link PROTOCOL_ADDRESS}. The rounding dust of LP redemption and the
+ * MINIMUM_LIQUIDITY locked in each pool are claimable by nobody, so Σ exit amounts ≤ deposits −
+ * withdrawals for every token: the contract can always pay every leaf.
+ *
+ * Leaf: keccak256(keccak256(abi.encode(address account, address token, uint256 amount))), as
+ * OpenZeppelin's StandardMerkleTree; leaves sorted by (account address, token address); zero amounts
+ * omitted.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { hexToBytes } from "@noble/hashes/utils.js";
+import { PROTOCOL_ADDRESS } from "./address.js";
+import { merkleProof, merkleRoot, toHex } from "./merkle.js";
+import type { EngineState } from "./state.js";
+
+export interface ExitLeaf {
+  /** Account id ("protocol" for collected fees). */
+  account: string;
+  accountAddress: string;
+  token: string;
+  tokenAddress: string;
+  /** Base units. */
+  amount: bigint;
+}
+
+export function exitLeaves(state: EngineState): ExitLeaf[] {
+  const leaves: ExitLeaf[] = [];
+  for (const account of state.accounts.values()) {
+    const amounts = new Map<string, bigint>();
+    const add = (token: string, amount: bigint): void => {
+      if (amount > 0n) amounts.set(token, (amounts.get(token) ?? 0n) + amount);
+    };
+    for (const [token, amount] of account.free) add(token, amount);
+    for (const [token, amount] of account.reserved) add(token, amount);
+    for (const [poolId, shares] of account.lpShares) {
+      const pool = state.pools.get(poolId);
+      if (pool === undefined || pool.totalSupply === 0n) continue;
+      add(pool.token0, (shares * pool.reserve0) / pool.totalSupply);
+      add(pool.token1, (shares * pool.reserve1) / pool.totalSupply);
+    }
+    for (const [token, amount] of amounts) leaves.push(leaf(state, account.id, account.address, token, amount));
+  }
+  for (const [token, amount] of state.protocolFees) {
+    if (amount > 0n) leaves.push(leaf(state, "protocol", PROTOCOL_ADDRESS, token, amount));
+  }
+  leaves.sort((a, b) => compare(a.accountAddress, b.accountAddress) || compare(a.tokenAddress, b.tokenAddress));
+  return leaves;
+}
+
+/** keccak256(keccak256(abi.encode(account, token, amount))). */
+export function exitLeafHash(leaf: ExitLeaf): Uint8Array {
+  const encoded = new Uint8Array(96);
+  encoded.set(hexToBytes(leaf.accountAddress.slice(2)), 12);
+  encoded.set(hexToBytes(leaf.tokenAddress.slice(2)), 44);
+  encoded.set(hexToBytes(leaf.amount.toString(16).padStart(64, "0")), 64);
+  return keccak_256(keccak_256(encoded));
+}
+
+/** 0x-hex root over the leaves (in the order given: {@link exitLeaves} sorts them). */
+export function exitRoot(leaves: readonly ExitLeaf[]): string {
+  return toHex(merkleRoot(leaves.map(exitLeafHash)));
+}
+
+/** Proof for `leaves[index]`, as 0x-hex siblings for `MerkleProof.verify`. */
+export function exitProof(leaves: readonly ExitLeaf[], index: number): string[] {
+  return merkleProof(leaves.map(exitLeafHash), index).map(toHex);
+}
+
+function leaf(state: EngineState, account: string, accountAddress: string, token: string, amount: bigint): ExitLeaf {
+  const tokenAddress = state.tokens.get(token)?.address ?? "";
+  return { account, accountAddress, token, tokenAddress, amount };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+/**
+ * Semilattice: a deterministic DeFi engine (ledger, Uniswap V2-exact AMM, price-time order book),
+ * exact to the base unit. See docs/architecture.md.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "semilattice";
+ * const engine = new Engine();
+ * engine.createToken({ symbol: "USDC", decimals: 6 });
+ * ```
+ */
+export { Engine, type Params } from "./core/engine.js";
+export * from "./core/ops.js";
+export * from "./core/results.js";
+export { RejectCodes, type RejectCode, InvariantError } from "./core/errors.js";
+export { Role, type RoleName, RoleNames } from "./core/roles.js";
+export { PPM, RAY, MAX_AMOUNT, MAX_UINT112, isqrt } from "./core/math.js";
+export { getAmountIn, getAmountOut, quote, MINIMUM_LIQUIDITY } from "./core/amm/math.js";
+export type { ConservationReport, TokenConservation } from "./core/conservation.js";
+export { exitLeafHash, exitProof, exitRoot, type ExitLeaf } from "./core/exit.js";
+export { addressFor, PROTOCOL_ADDRESS } from "./core/address.js";
+export type { Depth, OrderView } from "./core/orderbook/market.js";
+export type { Account, EngineState, Pool, Token } from "./core/state.js";
