@@ -1,0 +1,179 @@
+/**
+ * Spot markets of the limit order book: creation, read-only views (L2 depth, one order) and the
+ * canonical text encoding the state root hashes. Matching lives in `matching.ts`, the data structure
+ * in `book.ts`.
+ *
+ * Units (see {@link CreateMarketOp}): one lot = `lotSize` base units of `base`; one tick = `tickSize`
+ * base units of `quote` per lot; an order of `lots` at `priceTicks` is worth `lots × priceTicks ×
+ * tickSize` quote base units.
+ */
+import { reject } from "../errors.js";
+import type { CreateMarketOp, Side } from "../ops.js";
+import type { Accepted } from "../results.js";
+import type { Account, EngineState } from "../state.js";
+import { requireAmount, requireId, requireInt, requireToken } from "../validate.js";
+import { BookSide, type Order } from "./book.js";
+
+/** Highest maker or taker fee: 100000 ppm = 10%. */
+export const MAX_FEE_PPM = 100_000;
+
+export interface Market {
+  readonly id: string;
+  /** Token symbol of the traded asset. */
+  readonly base: string;
+  /** Token symbol prices are quoted in (fees are charged in it). */
+  readonly quote: string;
+  /** Base units of `base` per lot, > 0. */
+  readonly lotSize: bigint;
+  /** Base units of `quote` per lot per tick, > 0. */
+  readonly tickSize: bigint;
+  readonly makerFeePpm: bigint;
+  readonly takerFeePpm: bigint;
+  /** max(makerFeePpm, takerFeePpm): the fee rate a buy order's reservation covers. */
+  readonly maxFeePpm: bigint;
+  readonly bids: BookSide;
+  readonly asks: BookSide;
+  /** Resting orders by id. */
+  readonly orders: Map<number, Order>;
+  /** Resting order count per account (entries deleted at 0). */
+  readonly ordersPerAccount: Map<Account, number>;
+}
+
+/** One L2 level. */
+export interface DepthLevel {
+  priceTicks: number;
+  /** Total resting lots at this price. */
+  lots: number;
+  /** Number of resting orders at this price. */
+  orders: number;
+}
+
+/** L2 depth: levels best first (bids highest first, asks lowest first). */
+export interface Depth {
+  bids: DepthLevel[];
+  asks: DepthLevel[];
+}
+
+/** A copy of one resting order. */
+export interface OrderView {
+  orderId: number;
+  market: string;
+  account: string;
+  side: Side;
+  priceTicks: number;
+  /** Remaining lots. */
+  lots: number;
+  /** Only GTC orders rest. */
+  timeInForce: "GTC";
+  /** Base units still reserved by the order (base for a sell, quote for a buy). */
+  reserved: bigint;
+}
+
+/**
+ * Handler of `createMarket`: registers an empty market.
+ *
+ * Rejects: INVALID_ID (market id), UNKNOWN_TOKEN (base/quote), INVALID_OP (base = quote, fee not an
+ * integer in 0..100000 ppm), INVALID_AMOUNT (lotSize/tickSize not a positive bigint ≤ 2^128−1),
+ * ALREADY_EXISTS (market id taken).
+ */
+export function applyCreateMarket(state: EngineState, op: CreateMarketOp): Accepted<{ market: string }> {
+  const id = requireId(op.market, "market");
+  const base = requireToken(state, op.base, "base");
+  const quote = requireToken(state, op.quote, "quote");
+  if (base.symbol === quote.symbol) reject("INVALID_OP", "base and quote must be different tokens");
+  const lotSize = requireAmount(op.lotSize, "lotSize");
+  const tickSize = requireAmount(op.tickSize, "tickSize");
+  const makerFeePpm = BigInt(requireInt(op.makerFeePpm, "makerFeePpm", 0, MAX_FEE_PPM));
+  const takerFeePpm = BigInt(requireInt(op.takerFeePpm, "takerFeePpm", 0, MAX_FEE_PPM));
+  if (state.markets.has(id)) reject("ALREADY_EXISTS", `market ${id} already exists`);
+
+  const market: Market = {
+    id,
+    base: base.symbol,
+    quote: quote.symbol,
+    lotSize,
+    tickSize,
+    makerFeePpm,
+    takerFeePpm,
+    maxFeePpm: makerFeePpm > takerFeePpm ? makerFeePpm : takerFeePpm,
+    bids: new BookSide(true),
+    asks: new BookSide(false),
+    orders: new Map(),
+    ordersPerAccount: new Map(),
+  };
+  state.markets.set(id, market);
+  state.dirtyMarkets.add(market);
+  return { status: "accepted", market: id };
+}
+
+/**
+ * The market named `value`. Rejects INVALID_ID (malformed id) or UNKNOWN_MARKET. A present id is
+ * looked up first: it was validated when the market was created.
+ */
+export function requireMarket(state: EngineState, value: unknown): Market {
+  const market = typeof value === "string" ? state.markets.get(value) : undefined;
+  if (market !== undefined) return market;
+  const id = requireId(value, "market");
+  return reject("UNKNOWN_MARKET", `market: unknown market ${id}`);
+}
+
+/**
+ * L2 depth: up to `levels` non-empty price levels per side, best first, each with its total lots
+ * and order count. O(levels · log levels); does not mutate.
+ */
+export function getDepth(market: Market, levels: number): Depth {
+  return { bids: sideDepth(market.bids, levels), asks: sideDepth(market.asks, levels) };
+}
+
+function sideDepth(side: BookSide, levels: number): DepthLevel[] {
+  const out: DepthLevel[] = [];
+  if (!(levels >= 1)) return out;
+  side.forEachLevel((level) => {
+    out.push({ priceTicks: level.priceTicks, lots: level.totalLots, orders: level.count });
+    return out.length < levels;
+  });
+  return out;
+}
+
+/** A copy of resting order `orderId`, or undefined if it is not resting in this market. */
+export function getOrder(market: Market, orderId: number): OrderView | undefined {
+  const order = market.orders.get(orderId);
+  if (order === undefined) return undefined;
+  return {
+    orderId: order.id,
+    market: market.id,
+    account: order.account.id,
+    side: order.side,
+    priceTicks: order.priceTicks,
+    lots: order.lots,
+    timeInForce: "GTC",
+    reserved: order.reserved,
+  };
+}
+
+/**
+ * Canonical text encoding of a market: its configuration, then every resting order in priority
+ * order (bids best price first, then asks best price first; FIFO within a price). Deterministic: it
+ * depends only on the market's observable state, not on the heap's layout or on dead levels.
+ *
+ * Format (one line each, fields separated by one space, integers in decimal; ids never contain
+ * spaces, see `validate.ts`):
+ * ```
+ * market <id> <base> <quote> <lotSize> <tickSize> <makerFeePpm> <takerFeePpm>
+ * <buy|sell> <priceTicks> <orderId> <account> <lots> <reserved>
+ * ```
+ */
+export function encodeMarket(market: Market): string {
+  const parts: string[] = [
+    `market ${market.id} ${market.base} ${market.quote} ${market.lotSize} ${market.tickSize} ${market.makerFeePpm} ${market.takerFeePpm}\n`,
+  ];
+  for (const side of [market.bids, market.asks]) {
+    side.forEachLevel((level) => {
+      for (let o = level.head; o !== null; o = o.next) {
+        parts.push(`${o.side} ${o.priceTicks} ${o.id} ${o.account.id} ${o.lots} ${o.reserved}\n`);
+      }
+      return true;
+    });
+  }
+  return parts.join("");
+}
