@@ -52,7 +52,8 @@ export type OrderStatus = "resting" | "filled" | "partiallyFilled" | "cancelled"
 
 export interface OrderResult {
   orderId: number;
-  status: OrderStatus;
+  /** The order's own status (named so it does not collide with the result's `status: "accepted"`). */
+  orderStatus: OrderStatus;
   fills: Fill[];
   filledLots: number;
   /** Lots left on the book (0 unless GTC). */
