@@ -18,7 +18,7 @@
  * ALREADY_EXISTS, NOT_PERMITTED, INSUFFICIENT_BALANCE, INSUFFICIENT_LIQUIDITY, SLIPPAGE, OVERFLOW.
  */
 import { invariant, reject } from "../errors.js";
-import { addLpShares, credit, debit, freeOf, lpSharesOf } from "../ledger.js";
+import { addLpShares, credit, debit, lpSharesOf } from "../ledger.js";
 import { isqrt, MAX_AMOUNT, MAX_UINT112, PPM } from "../math.js";
 import type { AddLiquidityOp, CreatePoolOp, RemoveLiquidityOp, SwapOp } from "../ops.js";
 import type { Accepted, LiquidityResult, SwapResult } from "../results.js";
@@ -118,7 +118,8 @@ export function applyAddLiquidity(state: EngineState, op: AddLiquidityOp): Accep
   if (reserve0 + amount0 > MAX_UINT112 || reserve1 + amount1 > MAX_UINT112) {
     reject("OVERFLOW", `reserves of ${pool.id} would exceed 2^112-1`);
   }
-  if (lpSharesOf(actor, pool.id) + liquidity > MAX_AMOUNT) reject("OVERFLOW", "LP shares would exceed 2^128-1");
+  // No cap check on LP shares is needed: minting and burning keep totalSupply ≤ √(reserve0·reserve1)
+  // ≤ 2^112−1 (the first mint is ⌊√(a0·a1)⌋, later mints add at most the smaller proportional share).
   // ── mutation ──
   debit(state, actor, pool.token0, amount0);
   debit(state, actor, pool.token1, amount1);
@@ -138,7 +139,7 @@ export function applyAddLiquidity(state: EngineState, op: AddLiquidityOp): Accep
  *
  * @returns `{ amount0, amount1, liquidity }` base units paid and LP shares burned
  * @throws Rejection INSUFFICIENT_BALANCE (more shares than held), INSUFFICIENT_LIQUIDITY (an amount
- *   would be 0: V2 INSUFFICIENT_LIQUIDITY_BURNED), SLIPPAGE, OVERFLOW, plus id/amount/actor codes.
+ *   would be 0: V2 INSUFFICIENT_LIQUIDITY_BURNED), SLIPPAGE, plus id/amount/actor codes.
  */
 export function applyRemoveLiquidity(state: EngineState, op: RemoveLiquidityOp): Accepted<LiquidityResult> {
   const actor = actorOf(state, op.account, "remove liquidity");
@@ -156,9 +157,8 @@ export function applyRemoveLiquidity(state: EngineState, op: RemoveLiquidityOp):
   }
   if (amount0 < min0) reject("SLIPPAGE", `amount0 ${amount0} is below amount0Min ${min0}`);
   if (amount1 < min1) reject("SLIPPAGE", `amount1 ${amount1} is below amount1Min ${min1}`);
-  if (freeOf(actor, pool.token0) + amount0 > MAX_AMOUNT || freeOf(actor, pool.token1) + amount1 > MAX_AMOUNT) {
-    reject("OVERFLOW", `${actor.id}'s balance would exceed 2^128-1`);
-  }
+  // Credits cannot overflow: deposits of a token are capped at 2^128−1 in total (accounts.ts), and
+  // every balance and reserve of that token is part of that total.
   // ── mutation ──
   addLpShares(state, actor, pool.id, -liquidity);
   pool.totalSupply = totalSupply - liquidity;
@@ -182,7 +182,7 @@ export function applyRemoveLiquidity(state: EngineState, op: RemoveLiquidityOp):
  * @returns `{ amountIn, amountOut, tokenIn, tokenOut }` in base units
  * @throws Rejection INVALID_OP (not exactly one of amountIn/amountOut, a bound of the other mode given,
  *   tokenIn not in the pool), INSUFFICIENT_LIQUIDITY (empty pool, output 0, amountOut ≥ reserve),
- *   SLIPPAGE, INSUFFICIENT_BALANCE, OVERFLOW (reserve above 2^112−1 or balance above 2^128−1),
+ *   SLIPPAGE, INSUFFICIENT_BALANCE, OVERFLOW (the input reserve would exceed 2^112−1),
  *   plus id/amount/actor codes.
  */
 export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> {
@@ -228,7 +228,7 @@ export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> 
   requireFree(actor, tokenIn, amountIn);
   const newReserveIn = reserveIn + amountIn;
   if (newReserveIn > MAX_UINT112) reject("OVERFLOW", `reserve of ${tokenIn} in ${pool.id} would exceed 2^112-1`);
-  if (freeOf(actor, tokenOut) + amountOut > MAX_AMOUNT) reject("OVERFLOW", `${actor.id}'s ${tokenOut} balance would exceed 2^128-1`);
+  // The credit of amountOut cannot overflow: all of a token in the engine is capped at 2^128−1 (deposits).
   const newReserveOut = reserveOut - amountOut;
   // UniswapV2Pair.swap K check with the fee in ppm: (r_in'·1e6 − in·fee)·r_out'·1e6 ≥ r_in·r_out·1e12.
   // A failure is an engine bug (the formulas above guarantee it), checked before anything moves.
