@@ -36,8 +36,6 @@ import {
 } from "../validate.js";
 import { MINIMUM_LIQUIDITY } from "./math.js";
 
-const PPM_SQUARED = PPM * PPM;
-
 /**
  * Creates an empty pool (UniswapV2Factory.createPair). `token0`/`token1` are kept in the order given.
  *
@@ -230,12 +228,12 @@ export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> 
   if (newReserveIn > MAX_UINT112) reject("OVERFLOW", `reserve of ${tokenIn} in ${pool.id} would exceed 2^112-1`);
   // The credit of amountOut cannot overflow: all of a token in the engine is capped at 2^128−1 (deposits).
   const newReserveOut = reserveOut - amountOut;
-  // UniswapV2Pair.swap K check with the fee in ppm: (r_in'·1e6 − in·fee)·r_out'·1e6 ≥ r_in·r_out·1e12.
-  // A failure is an engine bug (the formulas above guarantee it), checked before anything moves.
-  invariant(
-    (newReserveIn * PPM - amountIn * fee) * newReserveOut * PPM >= reserveIn * reserveOut * PPM_SQUARED,
-    `K decreased in pool ${pool.id}`,
-  );
+  // UniswapV2Pair.swap K check with the fee in ppm: (r_in'·1e6 − in·fee)·(r_out'·1e6) ≥ r_in·r_out·1e12,
+  // evaluated with both sides divided by 1e6 (exact: both are multiples of it). A failure is an engine
+  // bug (the formulas above guarantee it), checked before anything moves; the message is built only then.
+  if ((newReserveIn * PPM - amountIn * fee) * newReserveOut < reserveIn * reserveOut * PPM) {
+    invariant(false, `K decreased in pool ${pool.id}`);
+  }
   // ── mutation ──
   debit(state, actor, tokenIn, amountIn);
   credit(state, actor, tokenOut, amountOut);
