@@ -154,7 +154,7 @@ describe("worked cases", () => {
     ]);
     expect(e.getOrder("M", 2)).toMatchObject({ account: "dave", lots: 2, priceTicks: 100, side: "sell", reserved: 20n });
     expect(e.getOrder("M", 1)).toBeUndefined();
-    expect(e.getDepth("M").asks[0]).toEqual({ priceTicks: 100, lots: 2, orders: 1 });
+    expect(e.getDepth("M")!.asks[0]).toEqual({ priceTicks: 100, lots: 2, orders: 1 });
   });
 
   it("self-trade prevention: cancelTaker (default), cancelMaker, cancelBoth", () => {
@@ -164,7 +164,7 @@ describe("worked cases", () => {
     ok(place(e, { account: "bob", side: "sell", priceTicks: 100, lots: 3 })); // 2
     let r = ok(place(e, { account: "alice", side: "buy", priceTicks: 100, lots: 4 }));
     expect(r).toMatchObject({ orderId: 3, orderStatus: "cancelled", filledLots: 0, restingLots: 0, cancelledLots: 4, selfTradeCancelled: [] });
-    expect(e.getDepth("M").asks).toEqual([{ priceTicks: 100, lots: 5, orders: 2 }]);
+    expect(e.getDepth("M")!.asks).toEqual([{ priceTicks: 100, lots: 5, orders: 2 }]);
     expect(e.reservedOf("alice", Q)).toBe(0n);
     expect(e.balanceOf("alice", Q)).toBe(FUND_QUOTE);
 
@@ -188,7 +188,7 @@ describe("worked cases", () => {
     ok(place(e, { account: "bob", side: "sell", priceTicks: 100, lots: 3 }));
     r = ok(place(e, { account: "alice", side: "buy", priceTicks: 100, lots: 4, selfTradePrevention: "cancelBoth" }));
     expect(r).toMatchObject({ orderStatus: "cancelled", filledLots: 0, restingLots: 0, cancelledLots: 4, selfTradeCancelled: [1] });
-    expect(e.getDepth("M").asks).toEqual([{ priceTicks: 100, lots: 3, orders: 1 }]);
+    expect(e.getDepth("M")!.asks).toEqual([{ priceTicks: 100, lots: 3, orders: 1 }]);
     expect(e.balanceOf("alice", B)).toBe(FUND_BASE);
     expect(e.reservedOf("alice", B)).toBe(0n);
     expect(e.balanceOf("alice", Q)).toBe(FUND_QUOTE);
@@ -341,7 +341,7 @@ describe("worked cases", () => {
     // emptying a level makes room; a buy taking the best level then lets a new price in
     ok(place(e, { account: "bob", side: "buy", priceTicks: 1000, lots: 2 }));
     expect(ok(place(e, { account: "alice", side: "sell", priceTicks: 999, lots: 1 })).restingLots).toBe(1);
-    expect(e.getDepth("M", 2).asks).toEqual([
+    expect(e.getDepth("M", 2)!.asks).toEqual([
       { priceTicks: 999, lots: 1, orders: 1 },
       { priceTicks: 1001, lots: 1, orders: 1 },
     ]);

@@ -25,8 +25,7 @@
  *   not rest); `cancelMaker` cancels that resting order (releasing its reservation) and goes on;
  *   `cancelBoth` cancels the resting order and the taker's remainder.
  *
- * Results: see {@link PlacedOrder}. The order's own status is reported as `orderStatus` because
- * `Accepted<T>` already uses `status` for "accepted" (see the note on {@link PlacedOrder}).
+ * Results: see {@link PlacedOrder}.
  */
 import { invariant, reject } from "../errors.js";
 import { collectFee, credit, debit, release, reserve, spendReserved } from "../ledger.js";
@@ -49,18 +48,13 @@ import {
 import { requireMarket, type Market } from "./market.js";
 
 /**
- * Result of an accepted `placeOrder` / `marketOrder`: {@link OrderResult} with the order's status
- * under `orderStatus`.
- *
- * Note: `results.ts` declares `OrderResult.status: OrderStatus`, which collides with
- * `Accepted<T>`'s `status: "accepted"` (the intersection is `never`); until that field is renamed
- * there, this type is the accurate shape.
+ * Result of an accepted `placeOrder` / `marketOrder` ({@link OrderResult}).
  *
  * `orderStatus`: "filled" (all lots filled), "resting" (nothing filled, all lots rest),
  * "partiallyFilled" (some filled; the rest rests or was cancelled), "cancelled" (nothing filled and
  * nothing rests: IOC/market without liquidity, or self-trade prevention).
  */
-export type PlacedOrder = Accepted<Omit<OrderResult, "status"> & { orderStatus: OrderStatus }>;
+export type PlacedOrder = Accepted<OrderResult>;
 
 const TIME_IN_FORCE: readonly TimeInForce[] = ["GTC", "IOC", "FOK"];
 const STP_MODES: readonly SelfTradePrevention[] = ["cancelTaker", "cancelMaker", "cancelBoth"];
