@@ -135,6 +135,12 @@ function sideDepth(side: BookSide, levels: number): DepthLevel[] {
   return out;
 }
 
+/** Total resting lots at `priceTicks` on `side` ("buy" = bids), 0 if none. O(1), read-only. */
+export function levelLots(market: Market, side: Side, priceTicks: number): number {
+  const level = (side === "buy" ? market.bids : market.asks).levels.get(priceTicks);
+  return level === undefined ? 0 : level.totalLots;
+}
+
 /** A copy of resting order `orderId`, or undefined if it is not resting in this market. */
 export function getOrder(market: Market, orderId: number): OrderView | undefined {
   const order = market.orders.get(orderId);
