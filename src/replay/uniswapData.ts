@@ -37,6 +37,8 @@ export interface UniswapEvent {
   /** √(token1/token0) in Q64.96 after the event. */
   sqrtPriceX96: bigint;
   currentTick: number;
+  /** NFT position id (positions held through the NonfungiblePositionManager), else undefined. */
+  positionId: string | undefined;
   /** Position range and liquidity (MINT/BURN/COLLECT); undefined for swaps. */
   tickLower: number | undefined;
   tickUpper: number | undefined;
@@ -91,6 +93,7 @@ export function parseUniswapTicks(text: string): UniswapEvent[] {
       totalLiquidityDelta: big(at(12), i),
       sqrtPriceX96: big(at(13), i),
       currentTick: int(at(14), i),
+      positionId: at(15) === "" ? undefined : String(int(at(15), i)),
       tickLower: at(16) === "" ? undefined : int(at(16), i),
       tickUpper: at(17) === "" ? undefined : int(at(17), i),
       liquidity: at(18) === "" ? undefined : big(at(18), i),
