@@ -64,7 +64,9 @@ export function applyCreatePool(state: EngineState, op: CreatePoolOp): Accepted<
  * `isqrt(a0·a1) − 1000` to the account; 1000 shares are locked forever (counted in `totalSupply`).
  * Later: `b = quote(amount0Desired)`; if `b ≤ amount1Desired` uses `(amount0Desired, b)` (requires
  * `b ≥ amount1Min`), else `(quote(amount1Desired), amount1Desired)` (requires that `≥ amount0Min`);
- * mints `min(a0·S/r0, a1·S/r1)` rounded down.
+ * mints `min(a0·S/r0, a1·S/r1)` rounded down. One deliberate difference from the router: the mins
+ * are checked on the first deposit too (the router skips them there; a min above the desired amount
+ * can only be a mistake, so it is SLIPPAGE rather than silently ignored).
  *
  * @returns `{ amount0, amount1, liquidity }` base units taken and LP shares minted
  * @throws Rejection INSUFFICIENT_LIQUIDITY (nothing would be minted), SLIPPAGE (an amount below its
