@@ -281,6 +281,15 @@ describe("rejections leave the state exactly as it was", () => {
     expect(ok(e.addLiquidity({ account: "alice", pool: "A/B", amount0Desired: 1001n, amount1Desired: 1001n })).liquidity).toBe(1n);
   });
 
+  it("a first deposit with a min above its desired amount is SLIPPAGE (stricter than Router02, which skips mins there)", () => {
+    const e = setup();
+    const before = snapshot(e);
+    expect(e.addLiquidity({ account: "alice", pool: "A/B", amount0Desired: E18, amount1Desired: E18, amount0Min: E18 + 1n })).toMatchObject({
+      code: "SLIPPAGE",
+    });
+    expect(snapshot(e)).toEqual(before);
+  });
+
   it("swaps on an empty pool are INSUFFICIENT_LIQUIDITY", () => {
     const e = setup();
     expect(e.swap({ account: "bob", pool: "A/B", tokenIn: "A", amountIn: E18 })).toMatchObject({ code: "INSUFFICIENT_LIQUIDITY" });
