@@ -238,7 +238,7 @@ describe("AMM vs UniswapV2Pair bytecode (differential)", () => {
     }
   }
 
-  it("matches the pair on 1,000+ seeded random swaps (both directions, exact in/out), mints and burns", async () => {
+  it("matches the pair on 1,500 seeded random steps: 1,000+ swaps (both directions, exact in/out), mints and burns", async () => {
     const supply = 10n ** 33n; // < 2^112 ≈ 5.19e33
     const pair = await newPair(supply);
     const engine = newEngine("P", supply);
@@ -246,7 +246,7 @@ describe("AMM vs UniswapV2Pair bytecode (differential)", () => {
     const rng = new Rng(20240105n);
     expect(await both.mint(10n ** 24n + rng.below(10n ** 24n), 10n ** 22n + rng.below(10n ** 24n))).toBe(true);
     const counts = { swapIn: 0, swapOut: 0, mint: 0, burn: 0, rejectedBoth: 0 };
-    for (let step = 0; step < 1200; step++) {
+    for (let step = 0; step < 1500; step++) {
       const roll = Number(rng.below(100n));
       const pool = engine.getPool("P");
       if (pool === undefined) throw new Error("pool vanished");
@@ -272,9 +272,10 @@ describe("AMM vs UniswapV2Pair bytecode (differential)", () => {
         if (done) counts.burn++;
       }
       if (!done) counts.rejectedBoth++;
-      // Keep the random walk inside uint112 and the wallet's funds: re-centre when a reserve gets huge.
     }
-    expect(counts.swapIn + counts.swapOut + counts.mint + counts.burn).toBeGreaterThanOrEqual(1000);
+    expect(counts.swapIn + counts.swapOut).toBeGreaterThanOrEqual(1000);
+    expect(counts.swapIn).toBeGreaterThan(400);
+    expect(counts.swapOut).toBeGreaterThan(400);
     expect(counts.mint).toBeGreaterThan(50);
     expect(counts.burn).toBeGreaterThan(50);
     expect(engine.checkConservation().ok).toBe(true);
