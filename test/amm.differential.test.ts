@@ -220,6 +220,9 @@ describe("AMM vs UniswapV2Pair bytecode (differential)", () => {
         const res = this.engine.swap({ account: "lp", pool: this.pool, tokenIn, amountOut });
         if (amountOut >= rOut) {
           expect(res).toMatchObject({ status: "rejected", code: "INSUFFICIENT_LIQUIDITY" });
+          // The pair refuses it too (UniswapV2: INSUFFICIENT_LIQUIDITY), whatever was paid in.
+          const outs: [bigint, bigint] = zeroForOne ? [0n, amountOut] : [amountOut, 0n];
+          expect(await reverts(this.pair.address, PAIR.abi, "swap", [...outs, wallet, "0x"])).toBe(true);
           return false;
         }
         amountIn = v2AmountIn(amountOut, rIn, rOut);
