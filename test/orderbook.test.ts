@@ -466,7 +466,7 @@ function checkInvariants(e: Engine): void {
     let quote = 0n;
     for (const o of m.orders.values()) {
       expect(o.lots).toBeGreaterThan(0);
-      expect(o.reserved >= BigInt(o.lots) * o.perLot).toBe(true);
+      expect(o.reserved >= BigInt(o.lots) * o.level.perLot).toBe(true);
       if (o.account.id !== id) continue;
       if (o.side === "buy") quote += o.reserved;
       else base += o.reserved;

@@ -50,14 +50,10 @@ export interface Order {
   lots: number;
   /**
    * What the order still holds reserved, base units: for a sell, base (= lots × lotSize exactly); for
-   * a buy, quote, at least lots × `perLot` (the surplus is fee rounding left over, released when the
-   * order leaves the book).
+   * a buy, quote, at least lots × `level.perLot` (the surplus is fee rounding left over, released when
+   * the order leaves the book).
    */
   reserved: bigint;
-  /** Reservation per lot: lotSize (sell) or priceTicks×tickSize + ⌈priceTicks×tickSize×maxFeePpm/1e6⌉ (buy). */
-  readonly perLot: bigint;
-  /** Quote notional of one lot at this order's price: priceTicks × tickSize. */
-  readonly lotNotional: bigint;
   prev: Order | null;
   next: Order | null;
   level: Level;
@@ -68,6 +64,13 @@ export interface Level {
   readonly priceTicks: number;
   /** Heap key: priceTicks for asks, −priceTicks for bids (smallest key = best price). */
   readonly key: number;
+  /** Quote notional of one lot at this price: priceTicks × tickSize (cached: markets never change). */
+  readonly lotNotional: bigint;
+  /**
+   * Reservation per lot of an order resting here: lotSize (asks), or lotNotional + ⌈lotNotional ×
+   * maxFeePpm / 1e6⌉ (bids).
+   */
+  readonly perLot: bigint;
   totalLots: number;
   count: number;
   head: Order | null;
@@ -78,6 +81,8 @@ export interface Level {
 export const DETACHED: Level = Object.freeze({
   priceTicks: 0,
   key: 0,
+  lotNotional: 0n,
+  perLot: 0n,
   totalLots: 0,
   count: 0,
   head: null,
@@ -103,19 +108,18 @@ export class BookSide {
     return this.heap[0];
   }
 
-  /** Whether adding an order at `priceTicks` would create a new live level. */
-  needsNewLevel(priceTicks: number): boolean {
-    const level = this.levels.get(priceTicks);
-    return level === undefined || level.count === 0;
-  }
-
-  /** Appends `order` at the tail of its price level (creating or reviving the level). */
-  append(order: Order): void {
+  /**
+   * Appends `order` at the tail of its price level, creating the level (with the given per-lot
+   * amounts, see {@link Level}) or reviving it if it is dead.
+   */
+  append(order: Order, lotNotional: bigint, perLot: bigint): void {
     let level = this.levels.get(order.priceTicks);
     if (level === undefined) {
       level = {
         priceTicks: order.priceTicks,
         key: this.isBid ? -order.priceTicks : order.priceTicks,
+        lotNotional,
+        perLot,
         totalLots: 0,
         count: 0,
         head: null,

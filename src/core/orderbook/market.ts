@@ -35,8 +35,11 @@ export interface Market {
   readonly asks: BookSide;
   /** Resting orders by id. */
   readonly orders: Map<number, Order>;
-  /** Resting order count per account (entries deleted at 0). */
-  readonly ordersPerAccount: Map<Account, number>;
+  /**
+   * Resting order count per account (a mutable box, so counting is one lookup; entries stay at 0,
+   * bounded by the accounts that ever rested an order here; not part of the encoding).
+   */
+  readonly ordersPerAccount: Map<Account, { n: number }>;
 }
 
 /** One L2 level. */

@@ -100,8 +100,18 @@ export function applyPlaceOrder(state: EngineState, op: PlaceOrderOp): PlacedOrd
   const stp = requireStp(op.selfTradePrevention);
 
   const mayRest = tif === "GTC";
-  const lotNotional = BigInt(priceTicks) * market.tickSize;
-  const perLot = isBuy ? lotNotional + feeUp(lotNotional, mayRest ? market.maxFeePpm : market.takerFeePpm) : market.lotSize;
+  const own = isBuy ? market.bids : market.asks;
+  const level = own.levels.get(priceTicks);
+  let lotNotional: bigint;
+  let perLot: bigint;
+  if (mayRest && level !== undefined) {
+    lotNotional = level.lotNotional;
+    perLot = level.perLot;
+  } else {
+    lotNotional = BigInt(priceTicks) * market.tickSize;
+    const feePpm = mayRest ? market.maxFeePpm : market.takerFeePpm;
+    perLot = !isBuy ? market.lotSize : feePpm === 0n ? lotNotional : lotNotional + feeUp(lotNotional, feePpm);
+  }
   requireFree(account, isBuy ? market.quote : market.base, BigInt(lots) * perLot);
 
   const opposite = isBuy ? market.asks : market.bids;
@@ -117,11 +127,10 @@ export function applyPlaceOrder(state: EngineState, op: PlaceOrderOp): PlacedOrd
     if (market.orders.size >= MAX_ORDERS_PER_MARKET) {
       reject("LIMIT_EXCEEDED", `market ${market.id} has the maximum ${MAX_ORDERS_PER_MARKET} resting orders`);
     }
-    if ((market.ordersPerAccount.get(account) ?? 0) >= MAX_ORDERS_PER_ACCOUNT) {
+    if ((market.ordersPerAccount.get(account)?.n ?? 0) >= MAX_ORDERS_PER_ACCOUNT) {
       reject("LIMIT_EXCEEDED", `${account.id} has the maximum ${MAX_ORDERS_PER_ACCOUNT} resting orders in ${market.id}`);
     }
-    const own = isBuy ? market.bids : market.asks;
-    if (own.liveLevels >= MAX_LEVELS_PER_SIDE && own.needsNewLevel(priceTicks)) {
+    if (own.liveLevels >= MAX_LEVELS_PER_SIDE && (level === undefined || level.count === 0)) {
       reject("LIMIT_EXCEEDED", `${market.id} has the maximum ${MAX_LEVELS_PER_SIDE} price levels on the ${op.side} side`);
     }
   }
@@ -161,7 +170,7 @@ export function applyMarketOrder(state: EngineState, op: MarketOrderOp): PlacedO
   const worst = requireInt(op.worstPriceTicks, "worstPriceTicks", 1, MAX_PRICE_TICKS, "INVALID_PRICE");
   const stp = requireStp(op.selfTradePrevention);
   const lotNotional = BigInt(worst) * market.tickSize;
-  const perLot = isBuy ? lotNotional + feeUp(lotNotional, market.takerFeePpm) : market.lotSize;
+  const perLot = !isBuy ? market.lotSize : lotNotional + feeUp(lotNotional, market.takerFeePpm);
   requireFree(account, isBuy ? market.quote : market.base, BigInt(lots) * perLot);
 
   // ── no rejection below this line ──
@@ -197,12 +206,12 @@ export function applyCancelOrder(state: EngineState, op: CancelOrderOp): Accepte
     removeResting(state, market, order);
     return { status: "accepted", orderId: order.id, cancelledLots: lots, remainingLots: 0 };
   }
-  const freed = BigInt(lots) * order.perLot;
+  const freed = BigInt(lots) * order.level.perLot;
   order.lots -= lots;
   order.level.totalLots -= lots;
   order.reserved -= freed;
   release(state, order.account, order.side === "buy" ? market.quote : market.base, freed);
-  invariant(order.reserved >= BigInt(order.lots) * order.perLot, `order ${order.id} reservation below its remaining lots`);
+  invariant(order.reserved >= BigInt(order.lots) * order.level.perLot, `order ${order.id} reservation below its remaining lots`);
   return { status: "accepted", orderId: order.id, cancelledLots: lots, remainingLots: order.lots };
 }
 
@@ -275,7 +284,7 @@ function match(
     }
     const k = remaining < maker.lots ? remaining : maker.lots;
     const kb = BigInt(k);
-    const quote = kb * maker.lotNotional;
+    const quote = kb * level.lotNotional;
     const base = kb * lotSize;
     const makerFee = makerFeePpm === 0n ? 0n : feeUp(quote, makerFeePpm);
     const takerFee = takerFeePpm === 0n ? 0n : feeUp(quote, takerFeePpm);
@@ -312,7 +321,7 @@ function match(
     } else {
       maker.lots -= k;
       level.totalLots -= k;
-      invariant(maker.reserved >= BigInt(maker.lots) * maker.perLot, `order ${maker.id} reservation below its remaining lots`);
+      invariant(maker.reserved >= BigInt(maker.lots) * level.perLot, `order ${maker.id} reservation below its remaining lots`);
     }
   }
   if (takerPays > 0n) {
@@ -349,25 +358,23 @@ function rest(
     priceTicks,
     lots,
     reserved,
-    perLot,
-    lotNotional,
     prev: null,
     next: null,
     level: DETACHED,
   };
   reserve(state, account, isBuy ? market.quote : market.base, reserved);
-  (isBuy ? market.bids : market.asks).append(order);
+  (isBuy ? market.bids : market.asks).append(order, lotNotional, perLot);
   market.orders.set(id, order);
-  market.ordersPerAccount.set(account, (market.ordersPerAccount.get(account) ?? 0) + 1);
+  const count = market.ordersPerAccount.get(account);
+  if (count === undefined) market.ordersPerAccount.set(account, { n: 1 });
+  else count.n++;
 }
 
 /** Takes `order` off the book and releases everything it still reserves. */
 function removeResting(state: EngineState, market: Market, order: Order): void {
   (order.side === "buy" ? market.bids : market.asks).unlink(order);
   market.orders.delete(order.id);
-  const n = market.ordersPerAccount.get(order.account)!;
-  if (n === 1) market.ordersPerAccount.delete(order.account);
-  else market.ordersPerAccount.set(order.account, n - 1);
+  market.ordersPerAccount.get(order.account)!.n--;
   invariant(order.reserved >= 0n, `order ${order.id} reservation went negative`);
   if (order.reserved > 0n) release(state, order.account, order.side === "buy" ? market.quote : market.base, order.reserved);
   order.reserved = 0n;
@@ -390,7 +397,7 @@ function fokFillable(
   lots: number,
   stp: SelfTradePrevention,
 ): boolean {
-  const hasOwn = market.ordersPerAccount.has(taker);
+  const hasOwn = (market.ordersPerAccount.get(taker)?.n ?? 0) > 0;
   let available = 0;
   let fillable = false;
   book.forEachLevel((level) => {
