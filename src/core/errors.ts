@@ -71,7 +71,10 @@ export class InvariantError extends Error {
   readonly code = "INVARIANT_VIOLATED";
 }
 
-/** Asserts an invariant (TIGER_STYLE): throws {@link InvariantError} when `condition` is false. */
+/**
+ * Asserts an invariant (TIGER_STYLE): throws {@link InvariantError} when `condition` is false.
+ * On hot paths write `if (!cond) invariant(false, \`…\`)` so the message is only built on failure.
+ */
 export function invariant(condition: boolean, message: string): asserts condition {
   if (!condition) throw new InvariantError(message);
 }

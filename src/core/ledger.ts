@@ -30,7 +30,8 @@ export function credit(state: EngineState, account: Account, token: string, amou
 /** Removes `amount` from the free balance; the caller has checked it is there. */
 export function debit(state: EngineState, account: Account, token: string, amount: bigint): void {
   const balance = freeOf(account, token);
-  invariant(amount >= 0n && balance >= amount, `debit ${amount} of ${token} exceeds free balance ${balance} of ${account.id}`);
+  // The message is built only on failure: a template literal here would cost ~25% of a swap.
+  if (!(amount >= 0n && balance >= amount)) invariant(false, `debit ${amount} of ${token} exceeds free balance ${balance} of ${account.id}`);
   setOrDelete(account.free, token, balance - amount);
   state.dirtyAccounts.add(account);
 }
@@ -50,7 +51,7 @@ export function release(state: EngineState, account: Account, token: string, amo
 /** Removes `amount` from reserved: it leaves the account (paid to a counterparty or as a fee). */
 export function spendReserved(state: EngineState, account: Account, token: string, amount: bigint): void {
   const held = reservedOf(account, token);
-  invariant(amount >= 0n && held >= amount, `spend ${amount} of ${token} exceeds reserved ${held} of ${account.id}`);
+  if (!(amount >= 0n && held >= amount)) invariant(false, `spend ${amount} of ${token} exceeds reserved ${held} of ${account.id}`);
   setOrDelete(account.reserved, token, held - amount);
   state.dirtyAccounts.add(account);
 }
@@ -58,7 +59,7 @@ export function spendReserved(state: EngineState, account: Account, token: strin
 /** Adds (or with a negative delta, removes) LP shares. */
 export function addLpShares(state: EngineState, account: Account, pool: string, delta: bigint): void {
   const next = lpSharesOf(account, pool) + delta;
-  invariant(next >= 0n, `LP shares of ${account.id} in ${pool} would go negative`);
+  if (next < 0n) invariant(false, `LP shares of ${account.id} in ${pool} would go negative`);
   setOrDelete(account.lpShares, pool, next);
   state.dirtyAccounts.add(account);
 }
