@@ -94,10 +94,16 @@ export class Engine {
    * Applies one op. Never throws on bad input: malformed ops are `rejected` with `INVALID_OP`.
    */
   apply(op: Op): Result {
+    if (typeof op !== "object" || op === null) return this.count(rejection("INVALID_OP", "op must be an object"));
+    const handler = Object.hasOwn(HANDLERS, op.type) ? HANDLERS[op.type] : undefined;
+    if (handler === undefined) return this.count(rejection("INVALID_OP", `unknown op type ${String(op.type)}`));
+    return this.run(handler, op);
+  }
+
+  /** Runs one handler; a Rejection thrown before its first mutation becomes a `rejected` result. */
+  private run(handler: Handler, op: unknown): Result {
     this.applied++;
     if (typeof op !== "object" || op === null) return rejection("INVALID_OP", "op must be an object");
-    const handler = Object.hasOwn(HANDLERS, op.type) ? HANDLERS[op.type] : undefined;
-    if (handler === undefined) return rejection("INVALID_OP", `unknown op type ${String(op.type)}`);
     try {
       return handler(this.state, op as never);
     } catch (error) {
@@ -106,46 +112,55 @@ export class Engine {
     }
   }
 
-  /* ─────────────── ops: one method per op type, named as the op ─────────────── */
+  private count(result: Rejected): Rejected {
+    this.applied++;
+    return result;
+  }
+
+  /*
+   * ─────────────── ops: one method per op type, named as the op ───────────────
+   * Each calls its handler directly (no copy of the op into a tagged object): handlers never read
+   * `type`, and skipping the copy is a measurable share of a swap.
+   */
 
   createToken(p: Params<CreateTokenOp>): Result<{ token: string }> {
-    return this.apply({ type: "createToken", ...p }) as Result<{ token: string }>;
+    return this.run(applyCreateToken, p) as Result<{ token: string }>;
   }
   createAccount(p: Params<CreateAccountOp>): Result<{ account: string; address: string }> {
-    return this.apply({ type: "createAccount", ...p }) as Result<{ account: string; address: string }>;
+    return this.run(applyCreateAccount, p) as Result<{ account: string; address: string }>;
   }
   deposit(p: Params<DepositOp>): Result<BalanceResult> {
-    return this.apply({ type: "deposit", ...p }) as Result<BalanceResult>;
+    return this.run(applyDeposit, p) as Result<BalanceResult>;
   }
   withdraw(p: Params<WithdrawOp>): Result<BalanceResult> {
-    return this.apply({ type: "withdraw", ...p }) as Result<BalanceResult>;
+    return this.run(applyWithdraw, p) as Result<BalanceResult>;
   }
   transfer(p: Params<TransferOp>): Result<BalanceResult> {
-    return this.apply({ type: "transfer", ...p }) as Result<BalanceResult>;
+    return this.run(applyTransfer, p) as Result<BalanceResult>;
   }
   createPool(p: Params<CreatePoolOp>): Result<{ pool: string }> {
-    return this.apply({ type: "createPool", ...p }) as Result<{ pool: string }>;
+    return this.run(applyCreatePool, p) as Result<{ pool: string }>;
   }
   addLiquidity(p: Params<AddLiquidityOp>): Result<LiquidityResult> {
-    return this.apply({ type: "addLiquidity", ...p }) as Result<LiquidityResult>;
+    return this.run(applyAddLiquidity, p) as Result<LiquidityResult>;
   }
   removeLiquidity(p: Params<RemoveLiquidityOp>): Result<LiquidityResult> {
-    return this.apply({ type: "removeLiquidity", ...p }) as Result<LiquidityResult>;
+    return this.run(applyRemoveLiquidity, p) as Result<LiquidityResult>;
   }
   swap(p: Params<SwapOp>): Result<SwapResult> {
-    return this.apply({ type: "swap", ...p }) as Result<SwapResult>;
+    return this.run(applySwap, p) as Result<SwapResult>;
   }
   createMarket(p: Params<CreateMarketOp>): Result<{ market: string }> {
-    return this.apply({ type: "createMarket", ...p }) as Result<{ market: string }>;
+    return this.run(applyCreateMarket, p) as Result<{ market: string }>;
   }
   placeOrder(p: Params<PlaceOrderOp>): Result<OrderResult> {
-    return this.apply({ type: "placeOrder", ...p }) as Result<OrderResult>;
+    return this.run(applyPlaceOrder, p) as Result<OrderResult>;
   }
   marketOrder(p: Params<MarketOrderOp>): Result<OrderResult> {
-    return this.apply({ type: "marketOrder", ...p }) as Result<OrderResult>;
+    return this.run(applyMarketOrder, p) as Result<OrderResult>;
   }
   cancelOrder(p: Params<CancelOrderOp>): Result<CancelResult> {
-    return this.apply({ type: "cancelOrder", ...p }) as Result<CancelResult>;
+    return this.run(applyCancelOrder, p) as Result<CancelResult>;
   }
 
   /* ─────────────── queries ─────────────── */
