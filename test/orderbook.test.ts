@@ -8,6 +8,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Engine } from "../src/core/engine.js";
+import { InvariantError } from "../src/core/errors.js";
 import type { CancelOrderOp, MarketOrderOp, Op, PlaceOrderOp } from "../src/core/ops.js";
 import { MAX_LEVELS_PER_SIDE, type BookSide } from "../src/core/orderbook/book.js";
 import { encodeMarket, type Market } from "../src/core/orderbook/market.js";
@@ -345,6 +346,13 @@ describe("worked cases", () => {
       { priceTicks: 999, lots: 1, orders: 1 },
       { priceTicks: 1001, lots: 1, orders: 1 },
     ]);
+  });
+
+  it("a reservation that no longer covers the order's lots is an engine bug: InvariantError", () => {
+    const e = setup();
+    const r = ok(place(e, { account: "bob", side: "buy", priceTicks: 99, lots: 7 }));
+    market(e).orders.get(r.orderId)!.reserved = 5n * 298n - 1n; // corrupt: 1 short for 5 lots
+    expect(() => cancel(e, { account: "bob", orderId: r.orderId, lots: 2 })).toThrow(InvariantError);
   });
 
   it("encodeMarket: config then orders in priority order, independent of dead levels", () => {

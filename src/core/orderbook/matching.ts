@@ -211,7 +211,7 @@ export function applyCancelOrder(state: EngineState, op: CancelOrderOp): Accepte
   order.level.totalLots -= lots;
   order.reserved -= freed;
   release(state, order.account, order.side === "buy" ? market.quote : market.base, freed);
-  invariant(order.reserved >= BigInt(order.lots) * order.level.perLot, `order ${order.id} reservation below its remaining lots`);
+  if (order.reserved < BigInt(order.lots) * order.level.perLot) reservationBroken(order);
   return { status: "accepted", orderId: order.id, cancelledLots: lots, remainingLots: order.lots };
 }
 
@@ -321,7 +321,7 @@ function match(
     } else {
       maker.lots -= k;
       level.totalLots -= k;
-      invariant(maker.reserved >= BigInt(maker.lots) * level.perLot, `order ${maker.id} reservation below its remaining lots`);
+      if (maker.reserved < BigInt(maker.lots) * level.perLot) reservationBroken(maker);
     }
   }
   if (takerPays > 0n) {
@@ -336,6 +336,15 @@ function match(
   }
   result.filledLots = lots - remaining;
   return remaining;
+}
+
+/**
+ * The invariant "an order's reservation covers its remaining lots at its limit price" (and is never
+ * negative) failed: an engine bug. Checked inline, with the message built only on failure, because
+ * it runs on every fill.
+ */
+function reservationBroken(order: Order): never {
+  invariant(false, `order ${order.id}: reservation ${order.reserved} below its ${order.lots} remaining lots`);
 }
 
 /** Puts a new order on the book and reserves `lots × perLot` for it. */
@@ -375,7 +384,7 @@ function removeResting(state: EngineState, market: Market, order: Order): void {
   (order.side === "buy" ? market.bids : market.asks).unlink(order);
   market.orders.delete(order.id);
   market.ordersPerAccount.get(order.account)!.n--;
-  invariant(order.reserved >= 0n, `order ${order.id} reservation went negative`);
+  if (order.reserved < 0n) reservationBroken(order);
   if (order.reserved > 0n) release(state, order.account, order.side === "buy" ? market.quote : market.base, order.reserved);
   order.reserved = 0n;
   order.lots = 0;
