@@ -79,11 +79,38 @@ const HANDLERS: Record<OpType, Handler> = {
   cancelOrder: applyCancelOrder,
 };
 
+/** One applied op (accepted or rejected), as the engine received it. */
+export interface JournalEntry {
+  type: OpType;
+  op: unknown;
+}
+
+export interface EngineOptions {
+  /** Record every op in {@link Engine.journal} (for replay and determinism checks). Default false. */
+  journal?: boolean;
+}
+
 export class Engine {
   /** The state. Read it through the query methods; mutate it only through ops. */
   readonly state: EngineState = createState();
+  /** Every op applied, in order, when created with `{journal: true}`. Ops are kept by reference. */
+  readonly journal: JournalEntry[] | undefined;
   private readonly roots = new StateRootCache();
   private applied = 0;
+
+  constructor(options: EngineOptions = {}) {
+    this.journal = options.journal === true ? [] : undefined;
+  }
+
+  /**
+   * A fresh engine with `journal` applied in order. Determinism means its state root equals that of
+   * the engine that produced the journal.
+   */
+  static replay(journal: readonly JournalEntry[]): Engine {
+    const engine = new Engine();
+    for (const entry of journal) engine.run(entry.type, entry.op);
+    return engine;
+  }
 
   /** Ops applied so far, accepted or rejected. */
   get opsApplied(): number {
@@ -95,15 +122,16 @@ export class Engine {
    */
   apply(op: Op): Result {
     if (typeof op !== "object" || op === null) return this.count(rejection("INVALID_OP", "op must be an object"));
-    const handler = Object.hasOwn(HANDLERS, op.type) ? HANDLERS[op.type] : undefined;
-    if (handler === undefined) return this.count(rejection("INVALID_OP", `unknown op type ${String(op.type)}`));
-    return this.run(handler, op);
+    if (!Object.hasOwn(HANDLERS, op.type)) return this.count(rejection("INVALID_OP", `unknown op type ${String(op.type)}`));
+    return this.run(op.type, op);
   }
 
-  /** Runs one handler; a Rejection thrown before its first mutation becomes a `rejected` result. */
-  private run(handler: Handler, op: unknown): Result {
+  /** Runs one op's handler; a Rejection thrown before its first mutation becomes a `rejected` result. */
+  private run(type: OpType, op: unknown): Result {
     this.applied++;
     if (typeof op !== "object" || op === null) return rejection("INVALID_OP", "op must be an object");
+    if (this.journal !== undefined) this.journal.push({ type, op });
+    const handler = HANDLERS[type];
     try {
       return handler(this.state, op as never);
     } catch (error) {
@@ -124,43 +152,43 @@ export class Engine {
    */
 
   createToken(p: Params<CreateTokenOp>): Result<{ token: string }> {
-    return this.run(applyCreateToken, p) as Result<{ token: string }>;
+    return this.run("createToken", p) as Result<{ token: string }>;
   }
   createAccount(p: Params<CreateAccountOp>): Result<{ account: string; address: string }> {
-    return this.run(applyCreateAccount, p) as Result<{ account: string; address: string }>;
+    return this.run("createAccount", p) as Result<{ account: string; address: string }>;
   }
   deposit(p: Params<DepositOp>): Result<BalanceResult> {
-    return this.run(applyDeposit, p) as Result<BalanceResult>;
+    return this.run("deposit", p) as Result<BalanceResult>;
   }
   withdraw(p: Params<WithdrawOp>): Result<BalanceResult> {
-    return this.run(applyWithdraw, p) as Result<BalanceResult>;
+    return this.run("withdraw", p) as Result<BalanceResult>;
   }
   transfer(p: Params<TransferOp>): Result<BalanceResult> {
-    return this.run(applyTransfer, p) as Result<BalanceResult>;
+    return this.run("transfer", p) as Result<BalanceResult>;
   }
   createPool(p: Params<CreatePoolOp>): Result<{ pool: string }> {
-    return this.run(applyCreatePool, p) as Result<{ pool: string }>;
+    return this.run("createPool", p) as Result<{ pool: string }>;
   }
   addLiquidity(p: Params<AddLiquidityOp>): Result<LiquidityResult> {
-    return this.run(applyAddLiquidity, p) as Result<LiquidityResult>;
+    return this.run("addLiquidity", p) as Result<LiquidityResult>;
   }
   removeLiquidity(p: Params<RemoveLiquidityOp>): Result<LiquidityResult> {
-    return this.run(applyRemoveLiquidity, p) as Result<LiquidityResult>;
+    return this.run("removeLiquidity", p) as Result<LiquidityResult>;
   }
   swap(p: Params<SwapOp>): Result<SwapResult> {
-    return this.run(applySwap, p) as Result<SwapResult>;
+    return this.run("swap", p) as Result<SwapResult>;
   }
   createMarket(p: Params<CreateMarketOp>): Result<{ market: string }> {
-    return this.run(applyCreateMarket, p) as Result<{ market: string }>;
+    return this.run("createMarket", p) as Result<{ market: string }>;
   }
   placeOrder(p: Params<PlaceOrderOp>): Result<OrderResult> {
-    return this.run(applyPlaceOrder, p) as Result<OrderResult>;
+    return this.run("placeOrder", p) as Result<OrderResult>;
   }
   marketOrder(p: Params<MarketOrderOp>): Result<OrderResult> {
-    return this.run(applyMarketOrder, p) as Result<OrderResult>;
+    return this.run("marketOrder", p) as Result<OrderResult>;
   }
   cancelOrder(p: Params<CancelOrderOp>): Result<CancelResult> {
-    return this.run(applyCancelOrder, p) as Result<CancelResult>;
+    return this.run("cancelOrder", p) as Result<CancelResult>;
   }
 
   /* ─────────────── queries ─────────────── */
