@@ -25,6 +25,7 @@
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { OrderBook, type LimitOrderOptions, type Side as PeerSide } from "nodejs-order-book";
 import { Engine } from "../src/core/engine.js";
+import { applyCancelOrder, applyMarketOrder, applyPlaceOrder } from "../src/core/orderbook/matching.js";
 import { replayCoinbase } from "../src/replay/coinbase.js";
 import { countEvents, EngineFlowDriver, lobsterFlow, replicateFlow, setupFlow, type BookFlow } from "../src/replay/flow.js";
 import { loadLobster } from "../src/replay/lobsterData.js";
@@ -34,6 +35,9 @@ import { measure, row, type BenchRow, type Timing } from "./support.js";
 /** Timed seconds per side and flow, split over ROUNDS alternating rounds. */
 const MIN_SECONDS = 1.5;
 const ROUNDS = 3;
+/** The order book's targets: mixed ops per second on one core, and ratio to nodejs-order-book. */
+const TARGET_OPS = 500_000;
+const TARGET_RATIO = 2;
 
 function faster(a: Timing | undefined, b: Timing): Timing {
   return a === undefined || b.opsPerSecond > a.opsPerSecond ? b : a;
@@ -96,6 +100,27 @@ function peerReady(flow: BookFlow, ids: { refIds: string[] }): PeerReady {
   const errors = runPeer(books, flow.seed, ids.refIds, []);
   if (errors !== 0) throw new Error(`${flow.name}: peer seed errors ${errors}`);
   return { books };
+}
+
+/**
+ * The same events straight into the order-book handlers on the engine's state (no Engine method, no
+ * result wrapping), for the "where time goes" split. Throws on a rejection (none are expected).
+ */
+function runHandlers(driver: EngineFlowDriver, flow: BookFlow, ids: number[]): void {
+  const state = driver.engine.state;
+  const markets = flow.markets.map((m) => m.market);
+  for (const e of flow.events) {
+    const market = markets[e.market]!;
+    if (e.kind === "limit") {
+      ids[e.ref] = applyPlaceOrder(state, { type: "placeOrder", account: e.account, market, side: e.side, priceTicks: e.priceTicks, lots: e.lots }).orderId;
+    } else if (e.kind === "market") {
+      applyMarketOrder(state, { type: "marketOrder", account: e.account, market, side: e.side, lots: e.lots, worstPriceTicks: e.worstPriceTicks });
+    } else if (e.lots === undefined) {
+      applyCancelOrder(state, { type: "cancelOrder", account: e.account, market, orderId: ids[e.ref]! });
+    } else {
+      applyCancelOrder(state, { type: "cancelOrder", account: e.account, market, orderId: ids[e.ref]!, lots: e.lots });
+    }
+  }
 }
 
 /** Levels (both sides, all markets) where the two books' totals differ after the whole flow. */
@@ -161,10 +186,39 @@ export function benchFlow(name: string, flow: BookFlow): BenchRow {
     );
   }
   const c = countEvents(events);
+  let where = "";
+  if (ours!.opsPerSecond < TARGET_OPS || ours!.opsPerSecond < TARGET_RATIO * theirs!.opsPerSecond) {
+    // Below a target: split our time between the Engine layer (method, handler dispatch, try/catch,
+    // result typing) and the handlers themselves (validation, bigint reservation/fee arithmetic,
+    // ledger balance maps, book structure, fill/result objects).
+    let handlers: Timing | undefined;
+    for (let round = 0; round < ROUNDS; round++) {
+      handlers = faster(
+        handlers,
+        measure({
+          setup: () => {
+            const driver = oursReady(flow);
+            return { driver, ids: Array.from({ length: flow.refCount }, (_, i) => driver.orderIdOf(i)) };
+          },
+          run: (x) => runHandlers(x.driver, flow, x.ids),
+          opsPerRun: events.length,
+          minSeconds: MIN_SECONDS / ROUNDS,
+        }),
+      );
+    }
+    const tEngine = 1 / ours!.opsPerSecond;
+    const tHandlers = 1 / handlers!.opsPerSecond;
+    const pct = (x: number): number => Math.max(0, Math.min(100, Math.round(x * 100)));
+    where =
+      `; below target (${TARGET_OPS.toLocaleString("en-US")} ops/s, ${TARGET_RATIO}× peer): the bare handlers alone run ` +
+      `${Math.round(handlers!.opsPerSecond).toLocaleString("en-US")} ops/s, so ~${pct((tEngine - tHandlers) / tEngine)}% of our time ` +
+      `is the Engine layer and ~${pct(tHandlers / tEngine)}% the handlers (validation, bigint reservation and fee arithmetic, ` +
+      `ledger balance maps, book structure, fill objects)`;
+  }
   const note =
     `${events.length} ops/run on ${flow.markets.length} market(s): ${c.limit} limit, ${c.market} market, ` +
     `${c.cancel} cancel, ${c.partialCancel} partial cancel; seed ${flow.seed.length} orders untimed; ` +
-    `peer errors ${peerErrors}, books ${bookDiffs === 0 ? "identical" : `differ at ${bookDiffs} levels`} after the flow`;
+    `peer errors ${peerErrors}, books ${bookDiffs === 0 ? "identical" : `differ at ${bookDiffs} levels`} after the flow${where}`;
   return row(name, ours!, "nodejs-order-book 10.1.1", theirs!, note);
 }
 
@@ -184,10 +238,12 @@ function buildFlow(which: FlowName): BookFlow {
 
 /**
  * Each row runs in its own worker thread (its own V8 isolate), ours and the peer side by side in it,
- * so one flow's JIT state cannot slow down the next: the Coinbase flow has prices above 2^31 ticks
- * (far-away asks at up to 1e10 ticks), and once V8 has seen those, the `priceTicks` fields of every
- * order and level object in the process leave the small-integer representation and the LOBSTER flow
- * in the same process runs about 2.6× slower (measured: 1.65M → 0.62M ops/s).
+ * so one flow's JIT state cannot slow down the next. Measured in one isolate on this machine: the
+ * LOBSTER flow ran ~3.5M ops/s alone, ~0.8M when its event objects had been built before the Coinbase
+ * replay ran (the replay's prices above 2^31 ticks change the hidden class of every object with a
+ * `priceTicks`/`worstPriceTicks` field, and the already-built events then go through deprecated maps),
+ * and ~2.4M when built after it (what remains: the engine's own objects and arithmetic have seen
+ * prices above 2^31 ticks and amounts above 2^64).
  */
 export async function benchOrderBook(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
