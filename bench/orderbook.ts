@@ -46,7 +46,7 @@ function faster(a: Timing | undefined, b: Timing): Timing {
 const IOC = "IOC" as LimitOrderOptions["timeInForce"];
 
 /** Engine with the flow's setup done and its seed placed. */
-function oursReady(flow: BookFlow): EngineFlowDriver {
+export function oursReady(flow: BookFlow): EngineFlowDriver {
   const engine = new Engine();
   setupFlow(engine, flow);
   const driver = new EngineFlowDriver(engine, flow);
@@ -55,18 +55,18 @@ function oursReady(flow: BookFlow): EngineFlowDriver {
   return driver;
 }
 
-interface PeerReady {
+export interface PeerReady {
   books: OrderBook[];
 }
 
 /** The peer's string ids: refs for limit orders, `m<i>` for the IOC orders standing in for market orders. */
-function peerIds(flow: BookFlow): { refIds: string[]; takerIds: string[] } {
+export function peerIds(flow: BookFlow): { refIds: string[]; takerIds: string[] } {
   const refIds = Array.from({ length: flow.refCount }, (_, i) => String(i));
   const takerIds = flow.events.map((_, i) => `m${i}`);
   return { refIds, takerIds };
 }
 
-function runPeer(books: OrderBook[], events: BookFlow["events"], refIds: string[], takerIds: string[]): number {
+export function runPeer(books: OrderBook[], events: BookFlow["events"], refIds: string[], takerIds: string[]): number {
   let errors = 0;
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
@@ -95,7 +95,7 @@ function runPeer(books: OrderBook[], events: BookFlow["events"], refIds: string[
   return errors;
 }
 
-function peerReady(flow: BookFlow, ids: { refIds: string[] }): PeerReady {
+export function peerReady(flow: BookFlow, ids: { refIds: string[] }): PeerReady {
   const books = flow.markets.map(() => new OrderBook());
   const errors = runPeer(books, flow.seed, ids.refIds, []);
   if (errors !== 0) throw new Error(`${flow.name}: peer seed errors ${errors}`);
@@ -124,7 +124,7 @@ function runHandlers(driver: EngineFlowDriver, flow: BookFlow, ids: number[]): v
 }
 
 /** Levels (both sides, all markets) where the two books' totals differ after the whole flow. */
-function compareBooks(driver: EngineFlowDriver, peer: PeerReady, flow: BookFlow): number {
+export function compareBooks(driver: EngineFlowDriver, peer: PeerReady, flow: BookFlow): number {
   let diffs = 0;
   flow.markets.forEach((m, i) => {
     const ours = driver.engine.getDepth(m.market, 1_000_000)!;

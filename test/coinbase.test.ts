@@ -14,7 +14,9 @@ import {
   type CoinbaseEvent,
   type CoinbaseRecording,
 } from "../src/replay/coinbaseData.js";
-import { countEvents, EngineFlowDriver, setupFlow } from "../src/replay/flow.js";
+import { compareBooks, oursReady, peerIds, peerReady, runPeer } from "../bench/orderbook.js";
+import { countEvents, EngineFlowDriver, lobsterFlow, replicateFlow, setupFlow, type BookFlow } from "../src/replay/flow.js";
+import { loadLobster } from "../src/replay/lobsterData.js";
 import { defaultDataDir } from "../src/replay/paths.js";
 
 let rec: CoinbaseRecording;
@@ -218,5 +220,62 @@ describe("Coinbase replay on 10 markets", () => {
     expect(driver.run(flow.seed)).toEqual({ accepted: 12_414, rejected: 0, rejectedByCode: {} });
     expect(driver.run(flow.events)).toEqual({ accepted: 10_808, rejected: 0, rejectedByCode: {} });
     for (const m of report.marketIds) expect(fresh.getDepth(m, 1_000_000)).toEqual(engine.getDepth(m, 1_000_000));
+  });
+});
+
+/** Runs `flow` on our engine and on nodejs-order-book; returns rejections, peer errors and differing levels. */
+function againstPeer(flow: BookFlow): { rejected: number; peerErrors: number; levelDiffs: number; conserved: boolean } {
+  const ours = oursReady(flow);
+  const r = ours.run(flow.events);
+  const ids = peerIds(flow);
+  const peer = peerReady(flow, ids);
+  const peerErrors = runPeer(peer.books, flow.events, ids.refIds, ids.takerIds);
+  return { rejected: r.rejected, peerErrors, levelDiffs: compareBooks(ours, peer, flow), conserved: ours.engine.checkConservation().ok };
+}
+
+describe("order flows for the benchmark", () => {
+  it("turns the LOBSTER sample into a flow that rebuilds its book", () => {
+    const { flow, stats } = lobsterFlow(loadLobster(defaultDataDir()));
+    expect(stats).toEqual({
+      messages: 999,
+      hiddenExecutions: 61,
+      halts: 0,
+      cancelsOfSeed: 5,
+      cancelsOutsideBook: 0,
+      cancelsOfFilled: 0,
+      // The 4 executions of orders from before the sample at prices that were never visible (50+20+2+5).
+      unfilledExecutionLots: 77,
+      topOfBookMatching: 955,
+    });
+    expect(flow.seed.length).toBe(19);
+    expect(countEvents(flow.events)).toEqual({ limit: 471, market: 98, cancel: 368, partialCancel: 1 });
+    expect(flow.refCount).toBe(19 + 471);
+    expect(flow.deposits).toEqual([
+      { account: "lob:asks", token: "lob:AAPL", amount: 19_177n },
+      { account: "lob:bids", token: "lob:USD", amount: 56_377_507_518n },
+      { account: "lob:taker", token: "lob:AAPL", amount: 2_115n },
+      { account: "lob:taker", token: "lob:USD", amount: 15_343_724_067n },
+    ]);
+  });
+
+  it("gives the same books on our engine and on nodejs-order-book (LOBSTER, Coinbase)", () => {
+    const lob = lobsterFlow(loadLobster(defaultDataDir())).flow;
+    expect(againstPeer(lob)).toEqual({ rejected: 0, peerErrors: 0, levelDiffs: 0, conserved: true });
+    expect(againstPeer(report.flow!)).toEqual({ rejected: 0, peerErrors: 0, levelDiffs: 0, conserved: true });
+  });
+
+  it("replicates a flow on independent markets, each copy ending with the single run's book", () => {
+    const lob = lobsterFlow(loadLobster(defaultDataDir())).flow;
+    const single = oursReady(lob);
+    single.run(lob.events);
+    const triple = replicateFlow(lob, 3);
+    expect(triple.markets.map((m) => m.market)).toEqual(["lob:AAPL-USD/0", "lob:AAPL-USD/1", "lob:AAPL-USD/2"]);
+    expect(triple.events.length).toBe(3 * 938);
+    expect(triple.refCount).toBe(3 * 490);
+    const ours = oursReady(triple);
+    expect(ours.run(triple.events)).toEqual({ accepted: 3 * 938, rejected: 0, rejectedByCode: {} });
+    const depth = single.engine.getDepth("lob:AAPL-USD", 1000);
+    expect(depth!.bids.length).toBeGreaterThan(0);
+    for (const m of triple.markets) expect(ours.engine.getDepth(m.market, 1000)).toEqual(depth);
   });
 });
