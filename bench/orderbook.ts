@@ -13,14 +13,19 @@
  *   markets at once, interleaved event by event (46,900 ops per run), so one run lasts long enough
  *   to time reliably and the working set is that of an engine serving many books.
  * Setup (engine, tokens, accounts, deposits, markets; the seed orders) is untimed; the timed part is
- * the flow's events only, one op each on both sides. Each row's peer is measured right after ours.
+ * the flow's events only, one op each on both sides. Each flow runs in its own worker thread (see
+ * {@link benchOrderBook}); in it ours and the peer alternate in 3 rounds of ≥ 0.5 s per side and each
+ * keeps its best run. Before timing, the flow is run once on both and the books compared level by
+ * level (note `books`); a row below target also gets a split of our time (see `benchFlow`).
  *
  * Mapping to the peer: one `OrderBook` per market; `limit` → `limit({id, side, size, price})` (GTC);
  * `market` with a worst price → `limit({…, timeInForce: IOC})` at that price (the peer's `market()`
  * has no price bound, and an unbounded sweep would change the book); `cancel` → `cancel(id)`;
  * partial cancel → `modify(id, {size})` with the reduced size (the peer re-queues the order at the
  * back of its level: it has no priority-keeping reduce). Ids are the flow's refs as strings, made
- * before timing. After each measured flow both books are compared level by level (note `books`).
+ * before timing. The Coinbase flow carries our engine's per-order cap: NU-GBP levels above 1e9 lots
+ * were posted as several 1e9-lot orders (queues of up to ~1000 orders), which the peer, whose
+ * cancel re-indexes the whole queue, pays for more than we do.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { OrderBook, type LimitOrderOptions, type Side as PeerSide } from "nodejs-order-book";
