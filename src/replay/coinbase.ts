@@ -29,8 +29,9 @@
  *   cancellations on real books hit recently placed orders ("fleeting orders", Hasbrouck & Saar
  *   2009), while the orders at the front of the queue hold priority and are the last given up;
  *   and it keeps the older orders' time priority intact, so fills keep landing on the oldest
- *   liquidity, as FIFO matching on the exchange does. The recorded updates do not carry our order ids, so the replay keeps its own map of level →
- *   our resting orders (oldest first), updated from every fill the engine reports.
+ *   liquidity, as FIFO matching on the exchange does. The recorded updates do not carry our order
+ *   ids, so the replay keeps its own map of level → our resting orders (oldest first), updated
+ *   from every fill the engine reports.
  * - **match** → the taker sends a market order for the trade's size on the side opposite the
  *   maker's (`side` in a Coinbase match is the maker's), bounded by the trade price
  *   (`worstPriceTicks`). `last_match` (the last trade before we subscribed) is not part of the
