@@ -135,6 +135,22 @@ describe("state root", () => {
     fresh.deposit({ account: "alice", token: "USDC", amount: 123_456_789n });
     fresh.transfer({ from: "alice", to: "bob", token: "USDC", amount: 23_456_789n });
     expect(e.stateRoot()).toBe(fresh.stateRoot());
-    expect(e.stateRoot()).toMatchInlineSnapshot(`"0xe93d5b4af35c48d3ee0ccdefef41c6212d4297458d895b91b93b573ef91908bf"`);
+    expect(e.stateRoot()).toMatchInlineSnapshot(`"0xe2998ce0b2fcdd7cd8b7e8ef7371c1c2ee3329078d07c3a382f899d3d294a32f"`);
+  });
+});
+
+describe("time", () => {
+  it("advances only forward and is part of the state root", () => {
+    const e = setup();
+    const r0 = e.stateRoot();
+    expect(e.advanceTime({ timeMs: 1_704_412_800_000 })).toEqual({ status: "accepted", timeMs: 1_704_412_800_000 });
+    expect(e.timeMs).toBe(1_704_412_800_000);
+    const r1 = e.stateRoot();
+    expect(r1).not.toBe(r0);
+    expect(e.advanceTime({ timeMs: 1_704_412_799_999 })).toMatchObject({ status: "rejected", code: "INVALID_OP" });
+    expect(e.advanceTime({ timeMs: -1 })).toMatchObject({ status: "rejected", code: "INVALID_OP" });
+    expect(e.advanceTime({ timeMs: 1.5 })).toMatchObject({ status: "rejected", code: "INVALID_OP" });
+    expect(e.stateRoot()).toBe(r1);
+    expect(e.advanceTime({ timeMs: 1_704_412_800_000 }).status).toBe("accepted");
   });
 });

@@ -25,6 +25,7 @@ type FieldKind = "amount" | "int" | "string" | "boolean" | "roles";
 const FIELDS: Record<string, Record<string, FieldKind>> = {
   createToken: { symbol: "string", decimals: "int", address: "string" },
   createAccount: { account: "string", roles: "roles", address: "string" },
+  advanceTime: { timeMs: "int" },
   deposit: { account: "string", token: "string", amount: "amount" },
   withdraw: { account: "string", token: "string", amount: "amount" },
   transfer: { from: "string", to: "string", token: "string", amount: "amount" },

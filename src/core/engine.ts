@@ -28,6 +28,7 @@ import { exitLeaves, exitRoot, type ExitLeaf } from "./exit.js";
 import { freeOf, lpSharesOf, reservedOf } from "./ledger.js";
 import type {
   AddLiquidityOp,
+  AdvanceTimeOp,
   CancelOrderOp,
   CreateAccountOp,
   CreateMarketOp,
@@ -57,6 +58,7 @@ import type {
 } from "./results.js";
 import { createState, type EngineState, type Pool, type Token } from "./state.js";
 import { StateRootCache } from "./stateRoot.js";
+import { applyAdvanceTime } from "./time.js";
 
 /** Op without its `type` tag: the parameter of the engine method of the same name. */
 export type Params<T extends Op> = Omit<T, "type">;
@@ -66,6 +68,7 @@ type Handler = (state: EngineState, op: never) => Accepted<object>;
 const HANDLERS: Record<OpType, Handler> = {
   createToken: applyCreateToken,
   createAccount: applyCreateAccount,
+  advanceTime: applyAdvanceTime,
   deposit: applyDeposit,
   withdraw: applyWithdraw,
   transfer: applyTransfer,
@@ -157,6 +160,9 @@ export class Engine {
   createAccount(p: Params<CreateAccountOp>): Result<{ account: string; address: string }> {
     return this.run("createAccount", p) as Result<{ account: string; address: string }>;
   }
+  advanceTime(p: Params<AdvanceTimeOp>): Result<{ timeMs: number }> {
+    return this.run("advanceTime", p) as Result<{ timeMs: number }>;
+  }
   deposit(p: Params<DepositOp>): Result<BalanceResult> {
     return this.run("deposit", p) as Result<BalanceResult>;
   }
@@ -223,6 +229,10 @@ export class Engine {
   getOrder(market: string, orderId: number): OrderView | undefined {
     const m = this.state.markets.get(market);
     return m === undefined ? undefined : getOrder(m, orderId);
+  }
+  /** The engine's time in ms (the last decided checkpoint's time). */
+  get timeMs(): number {
+    return this.state.timeMs;
   }
   /** Protocol fees collected in `token`, base units. */
   protocolFeesOf(token: string): bigint {

@@ -30,6 +30,15 @@ export interface CreateAccountOp {
   address?: string;
 }
 
+/**
+ * Sets the engine's time (ms since the Unix epoch) to `timeMs`, which must not be earlier than the
+ * current time. In a channel only decided checkpoints do this (DESIGN §3); participants cannot.
+ */
+export interface AdvanceTimeOp {
+  type: "advanceTime";
+  timeMs: number;
+}
+
 /* ───────────────────────────── ledger ───────────────────────────── */
 
 /** Credits `amount` of `token` to `account` (an on-chain deposit record, in the channel). */
@@ -182,6 +191,7 @@ export interface CancelOrderOp {
 export type Op =
   | CreateTokenOp
   | CreateAccountOp
+  | AdvanceTimeOp
   | DepositOp
   | WithdrawOp
   | TransferOp
@@ -199,6 +209,7 @@ export type OpType = Op["type"];
 export const OP_TYPES: readonly OpType[] = [
   "createToken",
   "createAccount",
+  "advanceTime",
   "deposit",
   "withdraw",
   "transfer",

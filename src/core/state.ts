@@ -56,6 +56,8 @@ export interface EngineState {
   readonly totals: Map<string, TokenTotals>;
   /** Fees collected by the protocol per token (order-book maker/taker fees), base units. */
   readonly protocolFees: Map<string, bigint>;
+  /** The engine's time, ms since the Unix epoch: the last decided checkpoint's time (see time.ts). */
+  timeMs: number;
   /** Next order id; order ids are assigned in op order, so they are the same on every replica. */
   nextOrderId: number;
   /** Entities changed since the last state-root computation (see `stateRoot.ts`). */
@@ -73,6 +75,7 @@ export function createState(): EngineState {
     markets: new Map(),
     totals: new Map(),
     protocolFees: new Map(),
+    timeMs: 0,
     nextOrderId: 1,
     dirtyAccounts: new Set(),
     dirtyPools: new Set(),

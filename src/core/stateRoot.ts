@@ -6,7 +6,7 @@
  *   `a:<id>`      account: address, roles, free / reserved / LP shares sorted by key
  *   `p:<id>`      pool: tokens, fee, reserves, supply
  *   `m:<id>`      market: config and every resting order in priority order (`encodeMarket`)
- *   `g`           globals: next order id, per-token deposited/withdrawn, protocol fees
+ *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees
  * leaf hash = sha256(0x00 ‖ key ‖ 0x00 ‖ text), node = sha256(0x01 ‖ left ‖ right), an odd last node
  * is promoted; leaves ordered by key (UTF-16 code unit order, which is byte order for our ASCII ids).
  * Amounts are decimal integers, so the root is the same on every machine and in every run.
@@ -83,7 +83,7 @@ function encodeGlobals(state: EngineState): string {
     const t = state.totals.get(token);
     return `${token}=${t?.deposited ?? 0n}/${t?.withdrawn ?? 0n}`;
   });
-  return `${state.nextOrderId}|${totals.join(",")}|${encodeMap(state.protocolFees)}`;
+  return `${state.timeMs}|${state.nextOrderId}|${totals.join(",")}|${encodeMap(state.protocolFees)}`;
 }
 
 /** `k=v,k=v` with keys sorted; zero entries are never stored (see ledger.ts), so equal states encode equally. */

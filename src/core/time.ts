@@ -1,0 +1,22 @@
+/**
+ * Time in the engine. The engine has no clock: time enters only through the `advanceTime` op, which
+ * the channel applies when a checkpoint is decided (its decided `time`), and which scenarios and
+ * replays use directly. Deadlines, lock expiries, interest and funding all read `state.timeMs`.
+ * Time never goes backwards.
+ */
+import { reject } from "./errors.js";
+import type { AdvanceTimeOp } from "./ops.js";
+import type { Accepted } from "./results.js";
+import type { EngineState } from "./state.js";
+import { requireInt } from "./validate.js";
+
+/** Latest representable time: 2^53 − 1 ms (year 287396). */
+export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER;
+
+export function applyAdvanceTime(state: EngineState, op: AdvanceTimeOp): Accepted<{ timeMs: number }> {
+  const timeMs = requireInt(op.timeMs, "timeMs", 0, MAX_TIME_MS);
+  if (timeMs < state.timeMs) reject("INVALID_OP", `time cannot go backwards: ${timeMs} < current ${state.timeMs} ms`);
+
+  state.timeMs = timeMs;
+  return { status: "accepted", timeMs };
+}
