@@ -3,7 +3,7 @@
  * 0 success, 1 a run that failed its checks, 2 bad usage or input.
  */
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAmountIn, getAmountOut } from "../core/amm/math.js";
 import { MAX_AMOUNT } from "../core/math.js";
 import { runDemo } from "./demo.js";
@@ -51,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption("--reserve-out <amount>", "reserve of the output token, base units", parseAmount)
     .option("--amount-in <amount>", "exact input amount, base units", parseAmount)
     .option("--amount-out <amount>", "exact output amount wanted, base units", parseAmount)
-    .option("--fee-ppm <ppm>", "swap fee in parts per million (0..999999)", parseFeePpm, 3000n)
+    .addOption(
+      new Option("--fee-ppm <ppm>", "swap fee in parts per million (0..999999)").argParser(parseFeePpm).default(3000n, "3000"),
+    )
     .action((opts: { reserveIn: bigint; reserveOut: bigint; amountIn?: bigint; amountOut?: bigint; feePpm: bigint }) => {
       exitCode = quoteCommand(opts);
     });
