@@ -15,24 +15,22 @@
  *   WETH in), no slippage bound, by `uni:<sender>`. Funding rule: before the swap the sender is
  *   deposited exactly the shortfall `amountIn − free balance` (nothing if it already holds enough,
  *   e.g. from an earlier swap's output); outputs stay in its account.
- * - **Mints and burns: scaled by the ratio of L, per position.** A V2 pool has one range (everything);
- *   a V3 position only adds to the active liquidity L while the price is inside its range. With `L`
- *   the real pool's active liquidity just before the event (the last swap's recorded L, plus the
- *   mints/burns applied since) and `S` our pool's LP supply:
- *   - a MINT whose range contains the event's tick (`tickLower ≤ tick < tickUpper`) adds
- *     `⌊S·ΔL/L⌋` LP shares for `uni:lp` (desired amounts `⌈shares·r/S⌉` of each token, deposited as
- *     needed; the router takes the optimal pair). An out-of-range mint adds nothing. Either way the
- *     position (NFT id, else sender + range) is remembered with the shares it added.
- *   - a BURN of a position minted during the day removes the same fraction of *its* shares
- *     (`⌊shares·ΔL/ΔL_minted⌋`), so liquidity that was never added is never removed (just-in-time
- *     liquidity minted out of range and burned in range removes nothing). A BURN of a position from
- *     before the day, in range, removes `⌊S·ΔL/L⌋` shares from the seed liquidity (never more than the
- *     seed has left); out of range, nothing.
- *   ΔL is the event's `liquidity` column; ΔL = 0 (fee pokes) is skipped. Events that change nothing
- *   are counted in `liquiditySkipped`. COLLECT (fee withdrawal) does not change L and is counted only.
- * - What is *not* reproduced: liquidity entering or leaving as the V3 price crosses the ticks of other
- *   positions (L changes recorded on swaps). That, the V2 pool's single range and V2 keeping fees in the
- *   reserves (V3 keeps them outside) are what the price deviation measures.
+ * - **Liquidity follows the real pool's active liquidity L.** Inside one tick range a V3 pool is a
+ *   V2 pool on its virtual reserves (√(x·y) = L), so the honest way to replay V3 on V2 arithmetic is to
+ *   give our pool the real pool's depth at every moment. The file records L after every event
+ *   (`total_liquidity`) and, for MINT/BURN, the change of *active* L that event caused
+ *   (`total_liquidity_delta`: zero for a position out of range). With `S` our LP supply and
+ *   `L_before` the real L before the change, a change ΔL adds (mint) or removes (burn) `⌊S·|ΔL|/L_before⌋`
+ *   LP shares for `uni:lp`, at the pool's current ratio (amounts rounded up for adds; the price does
+ *   not move). The same rule applies after a SWAP whose recorded L differs from the L before it (the
+ *   swap crossed other positions' ticks): counted as `crossings`. MINT/BURN events with ΔL = 0 change
+ *   nothing (`liquiditySkipped`); COLLECT (fee withdrawal) does not change L and is only counted.
+ *   (An earlier rule matched burns to mints by sender and range; just-in-time liquidity is minted and
+ *   burned through different contracts, so its burns never matched and the pool kept ~50× the real
+ *   depth: the replayed price froze. The recorded ΔL has no such ambiguity.)
+ * - What is *not* reproduced: a V3 swap that crosses ticks changes L *during* the swap (we apply the
+ *   change after it), and V2 keeps the fee in the reserves (V3 keeps it outside). Those are what the
+ *   price deviation measures.
  *
  * Prices are reported as floats (USD per ETH): `1e12 / (√P/2^96)²` for the real pool and
  * `1e12 · reserveUSDC / reserveWETH` for ours. Floats appear only in this report, never in the engine.
@@ -68,10 +66,12 @@ export interface UniswapReport {
   rejected: number;
   /** Rejected swaps by rejection code. */
   rejectedByCode: Record<string, number>;
-  /** In-range MINT/BURN events applied as liquidity changes. */
+  /** MINT/BURN events that changed the active liquidity, applied as liquidity changes. */
   mints: number;
   burns: number;
-  /** MINT/BURN events not applied: position out of range, or zero liquidity delta. */
+  /** Swaps after which the recorded active liquidity changed (tick crossings), applied likewise. */
+  crossings: number;
+  /** MINT/BURN events that did not change the active liquidity (position out of range, or ΔL = 0). */
   liquiditySkipped: number;
   collects: number;
   /** Distinct swap senders (accounts created). */
@@ -129,8 +129,6 @@ export function replayUniswapEvents(
   fund(engine, UNI_LP, UNI_WETH, seedWeth);
   const seeded = engine.addLiquidity({ account: UNI_LP, pool: UNI_POOL, amount0Desired: seedUsdc, amount1Desired: seedWeth });
   must("seed liquidity", seeded);
-  /** LP shares standing for the positions that existed before the day. */
-  let seedShares = seeded.status === "accepted" ? seeded.liquidity : 0n;
 
   const report: UniswapReport = {
     pool: UNI_POOL,
@@ -141,6 +139,7 @@ export function replayUniswapEvents(
     rejectedByCode: {},
     mints: 0,
     burns: 0,
+    crossings: 0,
     liquiditySkipped: 0,
     collects: 0,
     senders: 0,
@@ -151,10 +150,8 @@ export function replayUniswapEvents(
   };
   const known = new Set<string>();
   let deviationSum = 0;
-  /** The real pool's active liquidity L just before the current event (see the module doc). */
+  /** The real pool's active liquidity L as of the last event (see the module doc). */
   let activeL = first.totalLiquidity;
-  /** Positions minted during the day: V3 liquidity minted and our LP shares added for it. */
-  const positions = new Map<string, { liquidity: bigint; shares: bigint }>();
 
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as UniswapEvent;
@@ -188,54 +185,19 @@ export function replayUniswapEvents(
       deviationSum += bps;
       if (bps > report.priceDeviationBpsMax) report.priceDeviationBpsMax = bps;
       report.points.push({ timestamp: e.timestamp, realPrice, replayPrice });
-      activeL = e.totalLiquidity;
-    } else if (e.type === "MINT" || e.type === "BURN") {
-      const delta = e.liquidity ?? 0n;
-      const inRange = e.tickLower !== undefined && e.tickUpper !== undefined && e.tickLower <= e.currentTick && e.currentTick < e.tickUpper;
-      const key = e.positionId ?? `${e.sender}:${e.tickLower}:${e.tickUpper}`;
-      const pool = engine.getPool(UNI_POOL);
-      if (pool === undefined) throw new Error("uniswap replay: pool vanished");
-      let applied = false;
-      if (delta > 0n && e.type === "MINT") {
-        const position = positions.get(key) ?? { liquidity: 0n, shares: 0n };
-        positions.set(key, position);
-        position.liquidity += delta;
-        const shares = inRange && activeL > 0n ? (pool.totalSupply * delta) / activeL : 0n;
-        if (shares > 0n) {
-          const a0 = ceilDiv(shares * pool.reserve0, pool.totalSupply);
-          const a1 = ceilDiv(shares * pool.reserve1, pool.totalSupply);
-          fund(engine, UNI_LP, UNI_USDC, a0);
-          fund(engine, UNI_LP, UNI_WETH, a1);
-          const r = engine.addLiquidity({ account: UNI_LP, pool: UNI_POOL, amount0Desired: a0, amount1Desired: a1 });
-          if (r.status === "accepted") {
-            position.shares += r.liquidity;
-            activeL += delta;
-            applied = true;
-            report.mints++;
-          }
-        }
-      } else if (delta > 0n) {
-        const position = positions.get(key);
-        let burn = 0n;
-        if (position !== undefined) {
-          // A position minted during the day: the same fraction of the shares it added.
-          const part = delta < position.liquidity ? delta : position.liquidity;
-          burn = position.liquidity === 0n ? 0n : (position.shares * part) / position.liquidity;
-          position.liquidity -= part;
-          position.shares -= burn;
-        } else if (inRange && delta < activeL) {
-          // A position from before the day: part of the seed liquidity.
-          const share = (pool.totalSupply * delta) / activeL;
-          burn = share < seedShares ? share : seedShares;
-          seedShares -= burn;
-        }
-        if (burn > 0n && engine.removeLiquidity({ account: UNI_LP, pool: UNI_POOL, liquidity: burn }).status === "accepted") {
-          if (inRange) activeL -= delta < activeL ? delta : 0n;
-          applied = true;
-          report.burns++;
-        }
+      if (e.totalLiquidity !== activeL) {
+        if (followLiquidity(engine, activeL, e.totalLiquidity)) report.crossings++;
+        activeL = e.totalLiquidity;
       }
-      if (!applied) report.liquiditySkipped++;
+    } else if (e.type === "MINT" || e.type === "BURN") {
+      const before = e.totalLiquidity - e.totalLiquidityDelta;
+      if (e.totalLiquidityDelta !== 0n && followLiquidity(engine, before, e.totalLiquidity)) {
+        if (e.type === "MINT") report.mints++;
+        else report.burns++;
+      } else {
+        report.liquiditySkipped++;
+      }
+      activeL = e.totalLiquidity;
     } else {
       report.collects++;
     }
@@ -244,6 +206,33 @@ export function replayUniswapEvents(
   report.senders = known.size;
   report.priceDeviationBpsMean = report.swaps === 0 ? 0 : deviationSum / report.swaps;
   return report;
+}
+
+/**
+ * Scales our pool's LP supply by `after / before` (the real active liquidity's change), adding or
+ * removing `⌊S·|after − before|/before⌋` shares for `uni:lp` at the current reserve ratio.
+ * @returns whether anything changed
+ */
+function followLiquidity(engine: Engine, before: bigint, after: bigint): boolean {
+  const pool = engine.getPool(UNI_POOL);
+  if (pool === undefined) throw new Error("uniswap replay: pool vanished");
+  if (before <= 0n || after === before) return false;
+  if (after > before) {
+    const shares = (pool.totalSupply * (after - before)) / before;
+    if (shares === 0n) return false;
+    const a0 = ceilDiv(shares * pool.reserve0, pool.totalSupply);
+    const a1 = ceilDiv(shares * pool.reserve1, pool.totalSupply);
+    fund(engine, UNI_LP, UNI_USDC, a0);
+    fund(engine, UNI_LP, UNI_WETH, a1);
+    must("follow a liquidity increase", engine.addLiquidity({ account: UNI_LP, pool: UNI_POOL, amount0Desired: a0, amount1Desired: a1 }));
+    return true;
+  }
+  const wanted = (pool.totalSupply * (before - after)) / before;
+  const held = engine.lpSharesOf(UNI_LP, UNI_POOL);
+  const shares = wanted < held ? wanted : held;
+  if (shares === 0n) return false;
+  must("follow a liquidity decrease", engine.removeLiquidity({ account: UNI_LP, pool: UNI_POOL, liquidity: shares }));
+  return true;
 }
 
 /** Deposits exactly the shortfall so that `account` holds at least `amount` of `token`. */
