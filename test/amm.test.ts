@@ -537,7 +537,7 @@ describe("Uniswap V3 USDC/WETH 2024-01-05 replay", () => {
     // …so our LP supply stays the real L (the seed made S = L): a frozen, 50×-too-deep pool fails this.
     const pool = engine.getPool("uni:USDC/WETH");
     const lastL = events[events.length - 1]?.totalLiquidity ?? 0n;
-    // (Within 1%: same-block events do not chain L perfectly; measured 0.9944.)
+    // (Within 5%: same-block events do not chain L perfectly; measured 0.9944. Frozen was ~50x.)
     expect(pool !== undefined && Number(pool.totalSupply) / Number(lastL)).toBeCloseTo(1, 1);
     // The replayed price moves like the real one: its daily range is most of the real range.
     const range = (get: (p: { realPrice: number; replayPrice: number }) => number): number =>
