@@ -21,3 +21,4 @@ export { exitLeafHash, exitProof, exitRoot, type ExitLeaf } from "./core/exit.js
 export { addressFor, PROTOCOL_ADDRESS } from "./core/address.js";
 export type { Depth, OrderView } from "./core/orderbook/market.js";
 export type { Account, EngineState, Pool, Token } from "./core/state.js";
+export { priceOf, priceInfo, valueInBase, median, PRICE_DECIMALS, PRICE_UNIT, DEFAULT_MAX_PRICE_AGE_MS, type PriceInfo } from "./core/oracle.js";

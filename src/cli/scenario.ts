@@ -76,6 +76,8 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
     selfTradePrevention: "string",
   },
   cancelOrder: { account: "string", market: "string", orderId: "int", lots: "int" },
+  setPrice: { account: "string", asset: "string", price: "amount" },
+  setPriceConfig: { account: "string", asset: "string", maxAgeMs: "int" },
   // Queries: they change nothing and print what they read.
   getBalance: { account: "string", token: "string" },
   getPool: { pool: "string" },

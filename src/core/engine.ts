@@ -40,6 +40,8 @@ import type {
   OpType,
   PlaceOrderOp,
   RemoveLiquidityOp,
+  SetPriceConfigOp,
+  SetPriceOp,
   SwapOp,
   TransferOp,
   WithdrawOp,
@@ -59,6 +61,7 @@ import type {
 import { createState, type EngineState, type Pool, type Token } from "./state.js";
 import { StateRootCache } from "./stateRoot.js";
 import { applyAdvanceTime } from "./time.js";
+import { applySetPrice, applySetPriceConfig, priceInfo, type PriceInfo, type SetPriceResult } from "./oracle.js";
 
 /** Op without its `type` tag: the parameter of the engine method of the same name. */
 export type Params<T extends Op> = Omit<T, "type">;
@@ -80,6 +83,8 @@ const HANDLERS: Record<OpType, Handler> = {
   placeOrder: applyPlaceOrder,
   marketOrder: applyMarketOrder,
   cancelOrder: applyCancelOrder,
+  setPrice: applySetPrice,
+  setPriceConfig: applySetPriceConfig,
 };
 
 /** One applied op (accepted or rejected), as the engine received it. */
@@ -197,7 +202,19 @@ export class Engine {
     return this.run("cancelOrder", p) as Result<CancelResult>;
   }
 
+  setPrice(p: Params<SetPriceOp>): Result<SetPriceResult> {
+    return this.run("setPrice", p) as Result<SetPriceResult>;
+  }
+  setPriceConfig(p: Params<SetPriceConfigOp>): Result<{ asset: string; maxAgeMs: number }> {
+    return this.run("setPriceConfig", p) as Result<{ asset: string; maxAgeMs: number }>;
+  }
+
   /* ─────────────── queries ─────────────── */
+
+  /** The oracle price of `asset` now (median of fresh reports), or why there is none. */
+  getPrice(asset: string): PriceInfo {
+    return priceInfo(this.state, asset);
+  }
 
   /** Free balance in base units (0 for unknown accounts or tokens). */
   balanceOf(account: string, token: string): bigint {

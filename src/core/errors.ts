@@ -44,6 +44,18 @@ export const RejectCodes = [
   "FOK_NOT_FILLABLE",
   /** A configured limit (orders per account, levels, ops, …) would be exceeded. */
   "LIMIT_EXCEEDED",
+  /** An oracle price is needed but no oracle report is within the asset's staleness limit. */
+  "STALE_PRICE",
+  /** An oracle price is needed but the asset was never priced. */
+  "UNKNOWN_PRICE",
+  /** No lending reserve for the asset. */
+  "UNKNOWN_RESERVE",
+  /** A borrow or withdrawal would leave the account's health factor below 1 (or collateral below LTV). */
+  "HEALTH_FACTOR_TOO_LOW",
+  /** A supply or borrow would exceed the reserve's supply or borrow cap. */
+  "CAP_EXCEEDED",
+  /** A liquidation of an account whose health factor is not below 1, or which has no such debt/collateral. */
+  "NOT_LIQUIDATABLE",
 ] as const;
 
 export type RejectCode = (typeof RejectCodes)[number];

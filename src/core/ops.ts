@@ -188,6 +188,28 @@ export interface CancelOrderOp {
   lots?: number;
 }
 
+/* ───────────────────────────── oracle ───────────────────────────── */
+
+/**
+ * An oracle's price report (Oracle role). `price` is in base-currency units with 8 decimals per whole
+ * asset (Aave V3's USD·1e8): 2,241.37 USD per WETH is `224137000000n`. See `oracle.ts`.
+ */
+export interface SetPriceOp {
+  type: "setPrice";
+  account: string;
+  /** Asset id: a token symbol, or any id such as a perpetual market's index ("ETH-USD"). */
+  asset: string;
+  price: bigint;
+}
+
+/** Sets an asset's price staleness limit in ms (Oracle role); default 3,600,000 (1 hour). */
+export interface SetPriceConfigOp {
+  type: "setPriceConfig";
+  account: string;
+  asset: string;
+  maxAgeMs: number;
+}
+
 export type Op =
   | CreateTokenOp
   | CreateAccountOp
@@ -202,7 +224,9 @@ export type Op =
   | CreateMarketOp
   | PlaceOrderOp
   | MarketOrderOp
-  | CancelOrderOp;
+  | CancelOrderOp
+  | SetPriceOp
+  | SetPriceConfigOp;
 
 export type OpType = Op["type"];
 
@@ -221,4 +245,6 @@ export const OP_TYPES: readonly OpType[] = [
   "placeOrder",
   "marketOrder",
   "cancelOrder",
+  "setPrice",
+  "setPriceConfig",
 ];

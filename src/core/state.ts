@@ -4,6 +4,7 @@
  * order matters (state root, exit root) is sorted by key before it is digested.
  */
 import type { Market } from "./orderbook/market.js";
+import { createOracleState, type OracleState } from "./oracle.js";
 
 export interface Token {
   readonly symbol: string;
@@ -60,6 +61,8 @@ export interface EngineState {
   timeMs: number;
   /** Next order id; order ids are assigned in op order, so they are the same on every replica. */
   nextOrderId: number;
+  /** Oracle price reports per asset (see oracle.ts). */
+  readonly oracle: OracleState;
   /** Entities changed since the last state-root computation (see `stateRoot.ts`). */
   readonly dirtyAccounts: Set<Account>;
   readonly dirtyPools: Set<Pool>;
@@ -77,6 +80,7 @@ export function createState(): EngineState {
     protocolFees: new Map(),
     timeMs: 0,
     nextOrderId: 1,
+    oracle: createOracleState(),
     dirtyAccounts: new Set(),
     dirtyPools: new Set(),
     dirtyMarkets: new Set(),

@@ -6,6 +6,7 @@
  *   `a:<id>`      account: address, roles, free / reserved / LP shares sorted by key
  *   `p:<id>`      pool: tokens, fee, reserves, supply
  *   `m:<id>`      market: config and every resting order in priority order (`encodeMarket`)
+ *   `o:<asset>`   oracle: staleness limit and each oracle's latest report (`encodeAssetPrices`)
  *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees
  * leaf hash = sha256(0x00 ‖ key ‖ 0x00 ‖ text), node = sha256(0x01 ‖ left ‖ right), an odd last node
  * is promoted; leaves ordered by key (UTF-16 code unit order, which is byte order for our ASCII ids).
@@ -17,6 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import { encodeMarket } from "./orderbook/market.js";
+import { encodeAssetPrices } from "./oracle.js";
 import type { Account, EngineState, Pool, Token } from "./state.js";
 
 const LEAF_PREFIX = Buffer.from([0]);
@@ -41,6 +43,8 @@ export class StateRootCache {
     state.dirtyPools.clear();
     for (const market of state.dirtyMarkets) this.put(`m:${market.id}`, encodeMarket(market));
     state.dirtyMarkets.clear();
+    for (const prices of state.oracle.dirty) this.put(`o:${prices.asset}`, encodeAssetPrices(prices));
+    state.oracle.dirty.clear();
     this.put("g", encodeGlobals(state));
 
     if (this.keysChanged) {
