@@ -1,0 +1,573 @@
+/**
+ * Reconciliation of one replica's hash DAG with its peers: Kleppmann & Howard, "Byzantine Eventual
+ * Consistency and the Fundamental Limits of Peer-to-Peer Databases" (2020), §4, with the Bloom-filter
+ * variant of §4.3. Messages and their codec are in `protocol.ts`.
+ *
+ * ## One session (initiator A, responder B)
+ * 1. A → B `request {heads_A, bloom_A?}`, where bloom_A holds the batches A added since its last
+ *    completed sync with B.
+ * 2. B → A `response {heads_B, bloom_B?, needs, batches}`: `batches` are what B believes A lacks,
+ *    in B's delivery order (a topological order): in Bloom mode every batch B added since its last
+ *    sync with A that is not in bloom_A, plus the descendants of those (if A lacks a batch it lacks
+ *    its descendants: that covers false positives); in plain mode, only when B knows every one of
+ *    A's heads, the batches B added since then that are not ancestors of A's heads. `needs` are A's
+ *    heads that B does not know (plain mode; in Bloom mode A's push covers them).
+ * 3. A ingests, answers B's needs, and pushes what B lacks by the same rule applied to bloom_B
+ *    (always sending one `batches` message, possibly empty, that tells B the push is over).
+ * 4. Either side still missing something (a peer's head, or the parents of a received batch:
+ *    a Bloom false positive, a lost message, a peer that was too far ahead) sends `needs` for those
+ *    hashes and the other answers with the batches; this repeats until every one of the peer's heads
+ *    is delivered (all their ancestors then are too: delivery is causal). Each `needs` is one more
+ *    round trip.
+ *
+ * Round trips of a session = 1 (request/response) + the needs rounds of both sides; the mean over
+ * sessions is {@link SyncStats} `roundTripsMean`, comparable with K&H's 1.02 for Bloom sync.
+ *
+ * ## Also
+ * - **Eager relay**: a batch the local participant creates is sent at once to every connected peer
+ *   (`relay: "all"` also forwards batches received from others). A relayed batch whose parents are
+ *   unknown starts a session with its sender.
+ * - **Periodic sync** with every connected peer every `syncIntervalMs`, and at once on (re)connect.
+ * - **Byzantine peers**: a message that fails the strict decoder, or a batch the replica rejects
+ *   (bad signature, malformed, non-participant author, orphan-buffer overflow, …) gets the peer
+ *   banned through the transport and logged. A peer can stall its own sessions (they time out after
+ *   `sessionTimeoutMs`) but never make the replica deliver an invalid batch.
+ */
+import type { Clock, Logger, PeerId, Transport } from "./transport.js";
+import { silentLogger } from "./transport.js";
+import { BloomFilter } from "./bloom.js";
+import {
+  chunkBatches,
+  decodeMessage,
+  DEFAULT_SYNC_LIMITS,
+  encodeMessage,
+  ProtocolError,
+  type Hex,
+  type SyncLimits,
+  type SyncMessage,
+} from "./protocol.js";
+
+/** What the sync layer needs from a replica (`ReplicaSync` in `src/channel/` provides it). */
+export interface SyncReplica {
+  /** Current heads (delivered batches without delivered children), sorted. */
+  heads(): Hex[];
+  /** Whether batch `id` is delivered. */
+  has(id: Hex): boolean;
+  /** The canonical encoding of a delivered batch. */
+  encodedBatch(id: Hex): Uint8Array | undefined;
+  /** Parents of a delivered batch. */
+  parentsOf(id: Hex): readonly Hex[] | undefined;
+  /** Ingests one encoded batch from `fromPeer`. */
+  receive(bytes: Uint8Array, fromPeer: string): ReceiveOutcome;
+  /** Number of delivered batches; batch `i` in delivery order is {@link deliveredAt}(i). */
+  deliveredCount(): number;
+  deliveredAt(index: number): Hex;
+}
+
+export interface ReceiveOutcome {
+  /** Batches delivered by this call (the batch and any orphans it unlocked), in delivery order. */
+  accepted: Hex[];
+  /** Batches buffered as orphans. */
+  pending: Hex[];
+  /** Parent ids still missing. */
+  missing: Hex[];
+  error?: { code: string; message: string } | undefined;
+}
+
+export type SyncMode = "bloom" | "plain";
+
+export interface SyncOptions {
+  replica: SyncReplica;
+  transport: Transport;
+  clock: Clock;
+  /** Default "bloom". */
+  mode?: SyncMode;
+  logger?: Logger;
+  limits?: SyncLimits;
+  /** Periodic sync with each peer; 0 = none. Default 200 ms. */
+  syncIntervalMs?: number;
+  /** A session not complete after this long is abandoned. Default 2000 ms. */
+  sessionTimeoutMs?: number;
+  /** Eager relay: own batches only (default), all newly delivered, or none. */
+  relay?: "own" | "all" | "none";
+}
+
+export interface SyncStats {
+  sessionsStarted: number;
+  sessionsCompleted: number;
+  sessionsTimedOut: number;
+  /** Σ over completed sessions this node initiated of 1 + its needs rounds. */
+  initiatorRoundTrips: number;
+  /** Needs rounds this node issued as responder. */
+  responderRounds: number;
+  messagesSent: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Batches sent, and their encoded bytes (the payload; the rest of bytesSent is overhead). */
+  batchesSent: number;
+  batchBytesSent: number;
+  batchesReceived: number;
+  /** Received batches that were already delivered (wasted transfer). */
+  duplicateBatchesReceived: number;
+  peersBanned: number;
+}
+
+interface Fetch {
+  peer: PeerId;
+  session: number;
+  initiator: boolean;
+  /** The peer's heads: done when all are delivered. */
+  targets: Hex[];
+  /** Ids asked for in the last round, not yet received. */
+  outstanding: Set<Hex>;
+  /** Responder: waiting for the initiator's push (step 3). */
+  awaitingPush: boolean;
+  /** Parents of received orphans, not yet delivered. */
+  missing: Set<Hex>;
+  rounds: number;
+  startIndex: number;
+  cancelTimer: () => void;
+  done: boolean;
+}
+
+export class SyncNode {
+  readonly stats: SyncStats = {
+    sessionsStarted: 0,
+    sessionsCompleted: 0,
+    sessionsTimedOut: 0,
+    initiatorRoundTrips: 0,
+    responderRounds: 0,
+    messagesSent: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    batchesSent: 0,
+    batchBytesSent: 0,
+    batchesReceived: 0,
+    duplicateBatchesReceived: 0,
+    peersBanned: 0,
+  };
+  readonly mode: SyncMode;
+  private readonly replica: SyncReplica;
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly limits: SyncLimits;
+  private readonly syncIntervalMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly relay: "own" | "all" | "none";
+  private nextSession = 1;
+  /** Active fetches by `${peer}|${session}|${i|r}`. */
+  private readonly fetches = new Map<string, Fetch>();
+  /** Peer → delivery index at the start of the last completed session with it. */
+  private readonly lastSync = new Map<PeerId, number>();
+  /** Delivery index of every delivered batch (built lazily from the replica's log). */
+  private readonly indexOf = new Map<Hex, number>();
+  private indexed = 0;
+  private stopTimer: (() => void) | undefined;
+  private stopped = false;
+  /** Listeners for batches delivered from the network. */
+  private readonly deliveredListeners: ((ids: Hex[], from: PeerId) => void)[] = [];
+
+  constructor(opts: SyncOptions) {
+    this.replica = opts.replica;
+    this.transport = opts.transport;
+    this.clock = opts.clock;
+    this.mode = opts.mode ?? "bloom";
+    this.logger = opts.logger ?? silentLogger;
+    this.limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
+    this.syncIntervalMs = opts.syncIntervalMs ?? 200;
+    this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 2000;
+    this.relay = opts.relay ?? "own";
+  }
+
+  /** Installs the transport handlers and starts the periodic sync. */
+  start(): void {
+    this.transport.setHandlers({
+      message: (from, bytes) => this.onMessage(from, bytes),
+      connect: (peer) => {
+        this.logger.info("peer connected", { self: this.transport.self, peer });
+        this.syncWith(peer);
+      },
+      disconnect: (peer, reason) => {
+        this.logger.info("peer disconnected", { self: this.transport.self, peer, reason });
+        this.dropFetches(peer);
+      },
+    });
+    for (const peer of this.transport.peers()) this.syncWith(peer);
+    this.schedulePeriodic();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopTimer?.();
+    for (const f of this.fetches.values()) f.cancelTimer();
+    this.fetches.clear();
+  }
+
+  /** Called with the ids of batches delivered from the network (not local submits). */
+  onDelivered(cb: (ids: Hex[], from: PeerId) => void): void {
+    this.deliveredListeners.push(cb);
+  }
+
+  /** Sends a locally created batch to every connected peer at once (eager relay). */
+  publish(id: Hex): void {
+    if (this.relay === "none") return;
+    const bytes = this.replica.encodedBatch(id);
+    if (bytes === undefined) return;
+    for (const peer of this.transport.peers()) this.sendBatches(peer, 0, [bytes]);
+  }
+
+  /** Starts a session with every connected peer (those without one in progress). */
+  syncAll(): void {
+    for (const peer of this.transport.peers()) this.syncWith(peer);
+  }
+
+  /** Sessions in progress that this node initiated. */
+  activeSessions(): number {
+    let n = 0;
+    for (const f of this.fetches.values()) if (f.initiator) n++;
+    return n;
+  }
+
+  /** Mean round trips per completed session, over the sessions this node initiated (plus responder rounds). */
+  roundTripsMean(): number {
+    return this.stats.sessionsCompleted === 0 ? 0 : (this.stats.initiatorRoundTrips + this.stats.responderRounds) / this.stats.sessionsCompleted;
+  }
+
+  /** Starts a session with `peer` unless one this node initiated is in progress. */
+  syncWith(peer: PeerId): void {
+    if (this.stopped) return;
+    for (const f of this.fetches.values()) if (f.initiator && f.peer === peer) return;
+    const session = this.nextSession;
+    this.nextSession = this.nextSession >= 0xffffffff ? 1 : this.nextSession + 1;
+    this.stats.sessionsStarted++;
+    const heads = this.cappedHeads();
+    const bloom = this.mode === "bloom" ? this.recentBloom(peer, session) : undefined;
+    const f = this.newFetch(peer, session, true, []);
+    f.awaitingPush = true; // waits for the response
+    this.send(peer, { type: "request", session, heads, bloom });
+  }
+
+  /* ───────────────────────── receiving ───────────────────────── */
+
+  private onMessage(from: PeerId, bytes: Uint8Array): void {
+    if (this.stopped) return;
+    this.stats.bytesReceived += bytes.length;
+    let msg: SyncMessage;
+    try {
+      msg = decodeMessage(bytes, this.limits);
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.banPeer(from, `malformed message: ${error.message}`);
+        return;
+      }
+      throw error;
+    }
+    switch (msg.type) {
+      case "request":
+        this.onRequest(from, msg.session, msg.heads, msg.bloom);
+        break;
+      case "response":
+        this.onResponse(from, msg.session, msg.heads, msg.bloom, msg.needs, msg.batches);
+        break;
+      case "needs":
+        this.onNeeds(from, msg.session, msg.ids);
+        break;
+      case "batches":
+        this.onBatches(from, msg.session, msg.batches);
+        break;
+    }
+  }
+
+  private onRequest(from: PeerId, session: number, heads: Hex[], bloom: BloomFilter | undefined): void {
+    const key = fetchKey(from, session, false);
+    const old = this.fetches.get(key);
+    if (old !== undefined) {
+      // A duplicate request (the network duplicated it): answer it again, keep the state.
+      old.cancelTimer();
+      this.fetches.delete(key);
+    }
+    const unknown = heads.filter((h) => !this.replica.has(h));
+    const toSend = this.diffFor(from, heads, bloom);
+    const myHeads = this.cappedHeads();
+    const myBloom = this.mode === "bloom" ? this.recentBloom(from, session) : undefined;
+    const chunks = chunkBatches(toSend, this.limits, 64 + myHeads.length * 32 + (myBloom?.bits.length ?? 0) + unknown.length * 32);
+    const needs = this.mode === "plain" ? unknown.slice(0, this.limits.maxIds) : [];
+    this.send(from, { type: "response", session, heads: myHeads, bloom: myBloom, needs, batches: chunks[0] ?? [] });
+    this.countBatches(chunks[0] ?? []);
+    for (const extra of chunks.slice(1)) this.sendBatches(from, session, extra);
+    const f = this.newFetch(from, session, false, heads);
+    f.awaitingPush = true;
+    for (const id of needs) f.outstanding.add(id);
+  }
+
+  private onResponse(from: PeerId, session: number, heads: Hex[], bloom: BloomFilter | undefined, needs: Hex[], batches: Uint8Array[]): void {
+    const f = this.fetches.get(fetchKey(from, session, true));
+    if (f === undefined || f.done || !f.awaitingPush) {
+      // Late, duplicated or unsolicited: still ingest the batches (they are valid or the peer is banned).
+      if (batches.length > 0) this.ingest(from, batches);
+      return;
+    }
+    f.awaitingPush = false;
+    f.targets = heads;
+    const got = this.ingestCollect(from, batches);
+    if (got === undefined) return;
+    for (const id of got.missing) f.missing.add(id);
+    // Step 3: answer the responder's needs and push what its filter says it lacks.
+    const answer: Uint8Array[] = [];
+    const answered = new Set<Hex>();
+    for (const id of this.inDeliveryOrder(needs)) {
+      const b = this.replica.encodedBatch(id);
+      if (b !== undefined) {
+        answer.push(b);
+        answered.add(id);
+      }
+    }
+    for (const b of this.diffFor(from, heads, bloom, answered)) answer.push(b);
+    const chunks = chunkBatches(answer, this.limits);
+    if (chunks.length === 0) chunks.push([]);
+    for (const c of chunks) this.sendBatches(from, session, c);
+    this.advance(f);
+  }
+
+  private onNeeds(from: PeerId, session: number, ids: Hex[]): void {
+    const out: Uint8Array[] = [];
+    for (const id of this.inDeliveryOrder(ids)) {
+      const b = this.replica.encodedBatch(id);
+      if (b !== undefined) out.push(b);
+    }
+    for (const c of chunkBatches(out, this.limits)) this.sendBatches(from, session, c);
+  }
+
+  private onBatches(from: PeerId, session: number, batches: Uint8Array[]): void {
+    const delivered = this.ingestCollect(from, batches);
+    if (delivered === undefined) return;
+    if (session === 0) {
+      if (this.relay === "all" && delivered.accepted.length > 0) {
+        const bytes = delivered.accepted.map((id) => this.replica.encodedBatch(id)).filter((b): b is Uint8Array => b !== undefined);
+        for (const peer of this.transport.peers()) if (peer !== from) this.sendBatches(peer, 0, bytes);
+      }
+      if (delivered.missing.length > 0) this.syncWith(from);
+      return;
+    }
+    // Either role: the peer's answer or push for one of our sessions.
+    for (const initiator of [true, false]) {
+      const f = this.fetches.get(fetchKey(from, session, initiator));
+      if (f === undefined || f.done) continue;
+      if (!initiator) f.awaitingPush = false;
+      for (const id of [...delivered.accepted, ...delivered.pending]) f.outstanding.delete(id);
+      for (const id of delivered.missing) f.missing.add(id);
+      this.advance(f);
+    }
+  }
+
+  /** Ingests batches; false if the peer was banned. */
+  private ingest(from: PeerId, batches: Uint8Array[]): boolean {
+    return this.ingestCollect(from, batches) !== undefined;
+  }
+
+  private ingestCollect(from: PeerId, batches: Uint8Array[]): { accepted: Hex[]; pending: Hex[]; missing: Hex[] } | undefined {
+    const accepted: Hex[] = [];
+    const pending: Hex[] = [];
+    let missing: Hex[] = [];
+    for (const b of batches) {
+      this.stats.batchesReceived++;
+      const before = this.replica.deliveredCount();
+      const r = this.replica.receive(b, from);
+      if (r.error !== undefined) {
+        if (r.error.code === "DUPLICATE") {
+          this.stats.duplicateBatchesReceived++;
+          continue;
+        }
+        this.banPeer(from, `invalid batch: ${r.error.code}: ${r.error.message}`);
+        return undefined;
+      }
+      if (r.accepted.length === 0 && r.pending.length === 0 && this.replica.deliveredCount() === before) this.stats.duplicateBatchesReceived++;
+      accepted.push(...r.accepted);
+      pending.push(...r.pending);
+      missing = r.missing;
+    }
+    if (accepted.length > 0) for (const cb of this.deliveredListeners) cb(accepted, from);
+    return { accepted, pending, missing: missing.filter((id) => !this.replica.has(id)) };
+  }
+
+  /** Moves a fetch on: done, or the next needs round once the last one was answered. */
+  private advance(f: Fetch): void {
+    if (f.done || f.awaitingPush) return;
+    for (const id of f.outstanding) if (this.replica.has(id)) f.outstanding.delete(id);
+    const unknownTargets = f.targets.filter((h) => !this.replica.has(h));
+    if (unknownTargets.length === 0) {
+      this.finish(f);
+      return;
+    }
+    if (f.outstanding.size > 0) return; // the answer to the last round is still coming
+    const needs = new Set<Hex>();
+    for (const h of unknownTargets) needs.add(h);
+    for (const id of f.missing) if (!this.replica.has(id)) needs.add(id);
+    f.missing.clear();
+    const ids = [...needs].slice(0, this.limits.maxIds);
+    for (const id of ids) f.outstanding.add(id);
+    f.rounds++;
+    this.send(f.peer, { type: "needs", session: f.session, ids });
+  }
+
+  private finish(f: Fetch): void {
+    f.done = true;
+    f.cancelTimer();
+    this.fetches.delete(fetchKey(f.peer, f.session, f.initiator));
+    const prev = this.lastSync.get(f.peer) ?? 0;
+    if (f.startIndex > prev) this.lastSync.set(f.peer, f.startIndex);
+    if (f.initiator) {
+      this.stats.sessionsCompleted++;
+      this.stats.initiatorRoundTrips += 1 + f.rounds;
+    } else {
+      this.stats.responderRounds += f.rounds;
+    }
+  }
+
+  /* ───────────────────────── helpers ───────────────────────── */
+
+  private newFetch(peer: PeerId, session: number, initiator: boolean, targets: Hex[]): Fetch {
+    const key = fetchKey(peer, session, initiator);
+    const f: Fetch = {
+      peer,
+      session,
+      initiator,
+      targets,
+      outstanding: new Set(),
+      awaitingPush: false,
+      missing: new Set(),
+      rounds: 0,
+      startIndex: this.replica.deliveredCount(),
+      cancelTimer: () => {},
+      done: false,
+    };
+    f.cancelTimer = this.clock.setTimer(this.sessionTimeoutMs, () => {
+      if (f.done || this.fetches.get(key) !== f) return;
+      this.fetches.delete(key);
+      if (initiator) this.stats.sessionsTimedOut++;
+    });
+    this.fetches.set(key, f);
+    return f;
+  }
+
+  private dropFetches(peer: PeerId): void {
+    for (const [key, f] of this.fetches) {
+      if (f.peer !== peer) continue;
+      f.cancelTimer();
+      this.fetches.delete(key);
+    }
+  }
+
+  private schedulePeriodic(): void {
+    if (this.syncIntervalMs <= 0 || this.stopped) return;
+    this.stopTimer = this.clock.setTimer(this.syncIntervalMs, () => {
+      this.syncAll();
+      this.schedulePeriodic();
+    });
+  }
+
+  private banPeer(peer: PeerId, reason: string): void {
+    this.logger.warn("peer banned", { self: this.transport.self, peer, reason });
+    this.stats.peersBanned++;
+    this.dropFetches(peer);
+    this.transport.ban(peer, reason);
+  }
+
+  private send(peer: PeerId, msg: SyncMessage): void {
+    const bytes = encodeMessage(msg, this.limits);
+    if (this.transport.send(peer, bytes)) {
+      this.stats.messagesSent++;
+      this.stats.bytesSent += bytes.length;
+    }
+  }
+
+  private sendBatches(peer: PeerId, session: number, batches: Uint8Array[]): void {
+    this.send(peer, { type: "batches", session, batches });
+    this.countBatches(batches);
+  }
+
+  private countBatches(batches: Uint8Array[]): void {
+    this.stats.batchesSent += batches.length;
+    for (const b of batches) this.stats.batchBytesSent += b.length;
+  }
+
+  private cappedHeads(): Hex[] {
+    return this.replica.heads().slice(0, this.limits.maxIds);
+  }
+
+  private syncIndex(): void {
+    const n = this.replica.deliveredCount();
+    for (let i = this.indexed; i < n; i++) this.indexOf.set(this.replica.deliveredAt(i), i);
+    this.indexed = n;
+  }
+
+  private inDeliveryOrder(ids: readonly Hex[]): Hex[] {
+    this.syncIndex();
+    return ids.filter((id) => this.indexOf.has(id)).sort((a, b) => (this.indexOf.get(a) as number) - (this.indexOf.get(b) as number));
+  }
+
+  /** A filter of the batches delivered since the last completed sync with `peer`. */
+  private recentBloom(peer: PeerId, session: number): BloomFilter {
+    const from = this.lastSync.get(peer) ?? 0;
+    const n = this.replica.deliveredCount();
+    const salt = (Math.imul(session, 0x9e3779b1) ^ hashPeer(this.transport.self)) >>> 0;
+    const bloom = BloomFilter.forCount(Math.max(1, n - from), salt);
+    for (let i = from; i < n; i++) bloom.add(this.replica.deliveredAt(i));
+    return bloom;
+  }
+
+  /**
+   * Encoded batches the peer (with `heads`, `bloom`) lacks, in delivery order, from what this node
+   * delivered since its last completed sync with it: see the module doc, step 2.
+   */
+  private diffFor(peer: PeerId, heads: readonly Hex[], bloom: BloomFilter | undefined, skip: ReadonlySet<Hex> = new Set()): Uint8Array[] {
+    this.syncIndex();
+    const from = this.lastSync.get(peer) ?? 0;
+    const n = this.replica.deliveredCount();
+    const out: Uint8Array[] = [];
+    if (bloom !== undefined) {
+      const chosen = new Set<Hex>();
+      for (let i = from; i < n; i++) {
+        const id = this.replica.deliveredAt(i);
+        const parents = this.replica.parentsOf(id) ?? [];
+        if (!bloom.has(id) || parents.some((p) => chosen.has(p))) {
+          chosen.add(id);
+          if (skip.has(id)) continue;
+          const b = this.replica.encodedBatch(id);
+          if (b !== undefined) out.push(b);
+        }
+      }
+      return out;
+    }
+    // Plain: only if every head of the peer is known; send what is not their ancestor.
+    if (!heads.every((h) => this.replica.has(h))) return out;
+    const theirs = new Set<Hex>();
+    const stack = [...heads];
+    while (stack.length > 0) {
+      const id = stack.pop() as Hex;
+      if (theirs.has(id)) continue;
+      const idx = this.indexOf.get(id);
+      if (idx === undefined || idx < from) continue;
+      theirs.add(id);
+      for (const p of this.replica.parentsOf(id) ?? []) stack.push(p);
+    }
+    for (let i = from; i < n; i++) {
+      const id = this.replica.deliveredAt(i);
+      if (theirs.has(id) || skip.has(id)) continue;
+      const b = this.replica.encodedBatch(id);
+      if (b !== undefined) out.push(b);
+    }
+    return out;
+  }
+}
+
+function fetchKey(peer: PeerId, session: number, initiator: boolean): string {
+  return `${peer}|${session}|${initiator ? "i" : "r"}`;
+}
+
+function hashPeer(peer: PeerId): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < peer.length; i++) h = Math.imul(h ^ peer.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
