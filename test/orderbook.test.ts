@@ -544,4 +544,57 @@ describe("properties over random op sequences", () => {
       { numRuns: 200, seed: 7 },
     );
   });
+
+  it("the lazily-deleted level heap stays exact over many levels: depth equals a sorted reference model", () => {
+    // wide price range so that dead levels pile up and the heap is compacted (rebuild) many times
+    // first half mostly places, second half mostly cancels: hundreds of levels die
+    const step = fc.record({ place: fc.nat(9), side: fc.boolean(), price: fc.integer({ min: 1, max: 400 }), pick: fc.nat(1_000_000) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 400, maxLength: 800, size: "max" }), (steps) => {
+        const e = setup(["mm"], { maker: 0, taker: 0 });
+        const m = market(e);
+        const live: number[] = [];
+        const model = [new Map<number, number>(), new Map<number, number>()]; // bids, asks: price → lots
+        let heapMax = 0;
+        for (const [n, st] of steps.entries()) {
+          if ((n < steps.length / 2 ? st.place < 8 : st.place < 1) || live.length === 0) {
+            // bids at 1..400, asks at 401..800: never crossing, so every order rests
+            const side = st.side ? "buy" : "sell";
+            const price = st.side ? st.price : 400 + st.price;
+            const r = ok(place(e, { account: "mm", side, priceTicks: price, lots: 1 + (st.pick % 3) }));
+            live.push(r.orderId);
+            const book = model[st.side ? 0 : 1]!;
+            book.set(price, (book.get(price) ?? 0) + 1 + (st.pick % 3));
+          } else {
+            const i = st.pick % live.length;
+            const id = live[i]!;
+            live[i] = live[live.length - 1]!;
+            live.pop();
+            const o = e.getOrder("M", id)!;
+            const book = model[o.side === "buy" ? 0 : 1]!;
+            const left = book.get(o.priceTicks)! - o.lots;
+            if (left === 0) book.delete(o.priceTicks);
+            else book.set(o.priceTicks, left);
+            ok(cancel(e, { account: "mm", orderId: id }));
+          }
+          heapMax = Math.max(heapMax, m.bids.levels.size, m.asks.levels.size);
+          const best = e.getDepth("M", 1)!;
+          const bestBid = Math.max(0, ...model[0]!.keys());
+          expect(best.bids[0]?.priceTicks ?? 0).toBe(bestBid);
+        }
+        const depth = e.getDepth("M", 10_000)!;
+        const ref = (book: Map<number, number>, dir: number) =>
+          [...book].sort((a, b) => dir * (a[0] - b[0])).map(([priceTicks, lots]) => ({ priceTicks, lots }));
+        expect(depth.bids.map(({ priceTicks, lots }) => ({ priceTicks, lots }))).toEqual(ref(model[0]!, -1));
+        expect(depth.asks.map(({ priceTicks, lots }) => ({ priceTicks, lots }))).toEqual(ref(model[1]!, 1));
+        expect(m.bids.liveLevels).toBe(model[0]!.size);
+        expect(m.asks.liveLevels).toBe(model[1]!.size);
+        // dead levels are bounded by the live ones (compaction)
+        expect(m.bids.levels.size).toBeLessThanOrEqual(2 * m.bids.liveLevels + 65);
+        expect(m.asks.levels.size).toBeLessThanOrEqual(2 * m.asks.liveLevels + 65);
+        expect(e.checkConservation().ok).toBe(true);
+      }),
+      { numRuns: 40, seed: 99, endOnFailure: true }, // no shrinking: 800-step runs shrink for minutes
+    );
+  });
 });
