@@ -12,9 +12,10 @@
  * submit's shares removed from its level, a cancel's or execution's shares added back). Each seed
  * level becomes one resting order ("seed liquidity") of the side's maker account. Later events on
  * order ids the sample never submitted act on the seed order at their price: a partial cancel or
- * delete reduces it, a visible execution must hit it. The message file only carries events that touch
- * the published 10 levels, so the book beyond them changes unseen; when such a band comes into view,
- * `reveal` reconciles it with the published row before the message is applied (see there).
+ * delete reduces it, a visible execution must hit it. The message file evidently carries only events
+ * within the published 10 levels (beyond them, liquidity appears and vanishes without a message), so
+ * when a band of prices beyond the previous row's 10th level comes into view, `reveal` reconciles it
+ * with the published row before the message is applied (see there; counted in the report).
  *
  * Messages: 1 submit → GTC limit order (must rest without filling); 2 partial cancel → cancel with
  * `lots`; 3 delete → full cancel (a seed order: reduced by the deleted size); 4 visible execution →
@@ -42,7 +43,11 @@
  *   size there (0 if the price is not listed), counted when the price lies within the published 10
  *   levels of that side both before (row i−1) and after (row i) — i.e. not worse than the 10th level
  *   (any price, if fewer than 10 levels are listed). The data README counts 937 such transitions.
- * - row: our best 10 levels per side equal the published row exactly (prices and sizes).
+ * - row: our best 10 levels per side equal the published row exactly (prices and sizes). Row 0
+ *   matches by construction of the seed; a row after a `reveal` correction (`correctedRows`) matches
+ *   partly by construction, in the band that just came into view.
+ * `reveal` only touches prices beyond row i−1's published range, and a level check needs its price
+ * within that range, so no level check ever depends on a correction.
  */
 import type { Engine } from "../core/engine.js";
 import { levelLots, type Market } from "../core/orderbook/market.js";
