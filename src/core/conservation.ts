@@ -3,8 +3,12 @@
  *
  *   Σ free balances + Σ reserved + Σ pool reserves + protocol fees  =  Σ deposits − Σ withdrawals.
  *
+ * Perpetuals: the perps module's vault (margin deposited, insurance fund) counts on the left; inside
+ * it, per token, vault = Σ quote balances + insurance fund (a mismatch is a `perps:<token>` violation).
+ *
  * The engine never creates or destroys value; tests assert this after every op.
  */
+import { perpConservation } from "./perps/view.js";
 import type { EngineState } from "./state.js";
 
 export interface TokenConservation {
@@ -41,6 +45,8 @@ export function checkConservation(state: EngineState): ConservationReport {
     add(pool.token1, pool.reserve1);
   }
   for (const [token, amount] of state.protocolFees) add(token, amount);
+  for (const [token, amount] of state.perps.vault) add(token, amount);
+  for (const amount of state.perps.insurance.values()) if (amount < 0n) negative = true;
 
   const tokens: TokenConservation[] = [];
   for (const [token, totals] of [...state.totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -50,5 +56,6 @@ export function checkConservation(state: EngineState): ConservationReport {
   // Anything held in a token the engine never registered is a violation too.
   for (const [token, amount] of held) tokens.push({ token, expected: 0n, actual: amount });
   const violations = tokens.filter((t) => t.expected !== t.actual);
+  for (const t of perpConservation(state)) if (t.expected !== t.actual) violations.push({ ...t, token: `perps:${t.token}` });
   return { ok: violations.length === 0 && !negative, tokens, violations, negative };
 }

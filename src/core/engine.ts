@@ -62,6 +62,29 @@ import { createState, type EngineState, type Pool, type Token } from "./state.js
 import { StateRootCache } from "./stateRoot.js";
 import { applyAdvanceTime } from "./time.js";
 import { applySetPrice, applySetPriceConfig, priceInfo, type PriceInfo, type SetPriceResult } from "./oracle.js";
+import { applyFundInsurance, applyCreatePerpMarket, applyDepositMargin, applyWithdrawMargin, type MarginResult } from "./perps/market.js";
+import {
+  applyClosePosition,
+  applyOpenPosition,
+  applyPerpMarketOrder,
+  applyPerpPlaceOrder,
+  perpMarketOf,
+  type PerpOrderResult,
+} from "./perps/orders.js";
+import { applySettleFunding, applyUpdateFundingRate, type FundingSampleResult, type FundingSettlementResult } from "./perps/funding.js";
+import { applyLiquidatePosition, type PerpLiquidationResult } from "./perps/liquidation.js";
+import type {
+  ClosePositionOp,
+  CreatePerpMarketOp,
+  DepositMarginOp,
+  FundInsuranceOp,
+  LiquidatePositionOp,
+  OpenPositionOp,
+  SettleFundingOp,
+  UpdateFundingRateOp,
+  WithdrawMarginOp,
+} from "./perps/ops.js";
+import { perpAccountView, type PerpAccountView } from "./perps/view.js";
 
 /** Op without its `type` tag: the parameter of the engine method of the same name. */
 export type Params<T extends Op> = Omit<T, "type">;
@@ -80,11 +103,23 @@ const HANDLERS: Record<OpType, Handler> = {
   removeLiquidity: applyRemoveLiquidity,
   swap: applySwap,
   createMarket: applyCreateMarket,
-  placeOrder: applyPlaceOrder,
-  marketOrder: applyMarketOrder,
+  // An order op given a perp market id acts on that perp market (perps/orders.ts).
+  placeOrder: (state: EngineState, op: PlaceOrderOp) =>
+    perpMarketOf(state, op.market) === undefined ? applyPlaceOrder(state, op) : applyPerpPlaceOrder(state, op),
+  marketOrder: (state: EngineState, op: MarketOrderOp) =>
+    perpMarketOf(state, op.market) === undefined ? applyMarketOrder(state, op) : applyPerpMarketOrder(state, op),
   cancelOrder: applyCancelOrder,
   setPrice: applySetPrice,
   setPriceConfig: applySetPriceConfig,
+  createPerpMarket: applyCreatePerpMarket,
+  depositMargin: applyDepositMargin,
+  withdrawMargin: applyWithdrawMargin,
+  fundInsurance: applyFundInsurance,
+  openPosition: applyOpenPosition,
+  closePosition: applyClosePosition,
+  updateFundingRate: applyUpdateFundingRate,
+  settleFunding: applySettleFunding,
+  liquidatePosition: applyLiquidatePosition,
 };
 
 /** One applied op (accepted or rejected), as the engine received it. */
@@ -192,9 +227,11 @@ export class Engine {
   createMarket(p: Params<CreateMarketOp>): Result<{ market: string }> {
     return this.run("createMarket", p) as Result<{ market: string }>;
   }
+  /** A limit order; on a perp market the result is a {@link PerpOrderResult}. */
   placeOrder(p: Params<PlaceOrderOp>): Result<OrderResult> {
     return this.run("placeOrder", p) as Result<OrderResult>;
   }
+  /** A market order; on a perp market the result is a {@link PerpOrderResult}. */
   marketOrder(p: Params<MarketOrderOp>): Result<OrderResult> {
     return this.run("marketOrder", p) as Result<OrderResult>;
   }
@@ -209,11 +246,48 @@ export class Engine {
     return this.run("setPriceConfig", p) as Result<{ asset: string; maxAgeMs: number }>;
   }
 
+  createPerpMarket(p: Params<CreatePerpMarketOp>): Result<{ market: string }> {
+    return this.run("createPerpMarket", p) as Result<{ market: string }>;
+  }
+  depositMargin(p: Params<DepositMarginOp>): Result<MarginResult> {
+    return this.run("depositMargin", p) as Result<MarginResult>;
+  }
+  withdrawMargin(p: Params<WithdrawMarginOp>): Result<MarginResult> {
+    return this.run("withdrawMargin", p) as Result<MarginResult>;
+  }
+  fundInsurance(p: Params<FundInsuranceOp>): Result<{ insuranceFund: bigint }> {
+    return this.run("fundInsurance", p) as Result<{ insuranceFund: bigint }>;
+  }
+  openPosition(p: Params<OpenPositionOp>): Result<PerpOrderResult> {
+    return this.run("openPosition", p) as Result<PerpOrderResult>;
+  }
+  closePosition(p: Params<ClosePositionOp>): Result<PerpOrderResult> {
+    return this.run("closePosition", p) as Result<PerpOrderResult>;
+  }
+  updateFundingRate(p: Params<UpdateFundingRateOp>): Result<FundingSampleResult> {
+    return this.run("updateFundingRate", p) as Result<FundingSampleResult>;
+  }
+  settleFunding(p: Params<SettleFundingOp>): Result<FundingSettlementResult> {
+    return this.run("settleFunding", p) as Result<FundingSettlementResult>;
+  }
+  liquidatePosition(p: Params<LiquidatePositionOp>): Result<PerpLiquidationResult> {
+    return this.run("liquidatePosition", p) as Result<PerpLiquidationResult>;
+  }
+
   /* ─────────────── queries ─────────────── */
 
   /** The oracle price of `asset` now (median of fresh reports), or why there is none. */
   getPrice(asset: string): PriceInfo {
     return priceInfo(this.state, asset);
+  }
+
+  /** The account's perpetuals margin, one section per collateral token (empty if it never used perps). */
+  getPerpAccount(account: string): PerpAccountView[] {
+    return perpAccountView(this.state, account);
+  }
+  /** Insurance fund of the perps module in `token`, base units. */
+  insuranceFundOf(token: string): bigint {
+    return this.state.perps.insurance.get(token) ?? 0n;
   }
 
   /** Free balance in base units (0 for unknown accounts or tokens). */

@@ -56,6 +56,12 @@ export const RejectCodes = [
   "CAP_EXCEEDED",
   /** A liquidation of an account whose health factor is not below 1, or which has no such debt/collateral. */
   "NOT_LIQUIDATABLE",
+  /** Perpetuals: an order, withdrawal or trade would leave free collateral (equity − initial margin) below 0. */
+  "INSUFFICIENT_MARGIN",
+  /** Perpetuals: an order would pass the market's IMF but exceed the channel's leverage cap `maxLeverage`. */
+  "LEVERAGE_EXCEEDED",
+  /** Perpetuals: a funding sample or settlement before its period (60 s samples, 1 h settlements). */
+  "FUNDING_NOT_DUE",
 ] as const;
 
 export type RejectCode = (typeof RejectCodes)[number];

@@ -5,6 +5,8 @@
  * An account's exit amount of a token is
  *   free + reserved (open orders are cancelled at close, so their reservations return)
  *   + Σ over pools of ⌊lpShares · reserve / totalSupply⌋ (LP shares redeemed pro rata, rounded down).
+ *   + perpetuals: max(0, equity) with positions closed at the index price; the perps insurance fund
+ *     exits to {@link PROTOCOL_ADDRESS} (`perps/view.ts` `perpExitAmounts`: how a shortfall is shared).
  * Protocol fees exit to {@link PROTOCOL_ADDRESS}. The rounding dust of LP redemption and the
  * MINIMUM_LIQUIDITY locked in each pool are claimable by nobody, so Σ exit amounts ≤ deposits −
  * withdrawals for every token: the contract can always pay every leaf.
@@ -17,6 +19,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { PROTOCOL_ADDRESS } from "./address.js";
 import { merkleProof, merkleRoot, toHex } from "./merkle.js";
+import { perpExitAmounts } from "./perps/view.js";
 import type { EngineState } from "./state.js";
 
 export interface ExitLeaf {
@@ -31,6 +34,7 @@ export interface ExitLeaf {
 
 export function exitLeaves(state: EngineState): ExitLeaf[] {
   const leaves: ExitLeaf[] = [];
+  const perps = perpExitAmounts(state);
   for (const account of state.accounts.values()) {
     const amounts = new Map<string, bigint>();
     const add = (token: string, amount: bigint): void => {
@@ -44,9 +48,12 @@ export function exitLeaves(state: EngineState): ExitLeaf[] {
       add(pool.token0, (shares * pool.reserve0) / pool.totalSupply);
       add(pool.token1, (shares * pool.reserve1) / pool.totalSupply);
     }
+    for (const [token, amount] of perps.accounts.get(account.id) ?? []) add(token, amount);
     for (const [token, amount] of amounts) leaves.push(leaf(state, account.id, account.address, token, amount));
   }
-  for (const [token, amount] of state.protocolFees) {
+  const protocol = new Map(state.protocolFees);
+  for (const [token, amount] of perps.insurance) protocol.set(token, (protocol.get(token) ?? 0n) + amount);
+  for (const [token, amount] of protocol) {
     if (amount > 0n) leaves.push(leaf(state, "protocol", PROTOCOL_ADDRESS, token, amount));
   }
   leaves.sort((a, b) => compare(a.accountAddress, b.accountAddress) || compare(a.tokenAddress, b.tokenAddress));

@@ -8,6 +8,20 @@
  * derived from them is computed in `bigint`.
  */
 import type { RoleName } from "./roles.js";
+import { PERP_OP_TYPES, type PerpOp } from "./perps/ops.js";
+
+export type {
+  ClosePositionOp,
+  CreatePerpMarketOp,
+  DepositMarginOp,
+  FundInsuranceOp,
+  LiquidatePositionOp,
+  OpenPositionOp,
+  PerpOp,
+  SettleFundingOp,
+  UpdateFundingRateOp,
+  WithdrawMarginOp,
+} from "./perps/ops.js";
 
 /* ───────────────────────────── setup ───────────────────────────── */
 
@@ -226,7 +240,8 @@ export type Op =
   | MarketOrderOp
   | CancelOrderOp
   | SetPriceOp
-  | SetPriceConfigOp;
+  | SetPriceConfigOp
+  | PerpOp;
 
 export type OpType = Op["type"];
 
@@ -247,4 +262,5 @@ export const OP_TYPES: readonly OpType[] = [
   "cancelOrder",
   "setPrice",
   "setPriceConfig",
+  ...PERP_OP_TYPES,
 ];

@@ -5,6 +5,7 @@
  */
 import type { Market } from "./orderbook/market.js";
 import { createOracleState, type OracleState } from "./oracle.js";
+import { createPerpsState, type PerpsState } from "./perps/state.js";
 
 export interface Token {
   readonly symbol: string;
@@ -63,6 +64,8 @@ export interface EngineState {
   nextOrderId: number;
   /** Oracle price reports per asset (see oracle.ts). */
   readonly oracle: OracleState;
+  /** Perpetual futures: markets, margin accounts, vault, insurance fund (see perps/). */
+  readonly perps: PerpsState;
   /** Entities changed since the last state-root computation (see `stateRoot.ts`). */
   readonly dirtyAccounts: Set<Account>;
   readonly dirtyPools: Set<Pool>;
@@ -81,6 +84,7 @@ export function createState(): EngineState {
     timeMs: 0,
     nextOrderId: 1,
     oracle: createOracleState(),
+    perps: createPerpsState(),
     dirtyAccounts: new Set(),
     dirtyPools: new Set(),
     dirtyMarkets: new Set(),

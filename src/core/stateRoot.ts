@@ -7,6 +7,8 @@
  *   `p:<id>`      pool: tokens, fee, reserves, supply
  *   `m:<id>`      market: config and every resting order in priority order (`encodeMarket`)
  *   `o:<asset>`   oracle: staleness limit and each oracle's latest report (`encodeAssetPrices`)
+ *   `pm:<id>`, `pa:<id>`, `pg`  perpetuals: market (params, funding, positions), account quote
+ *                 balances, module vault/insurance fund/bad debt (`encodePerpsLeaf`)
  *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees
  * leaf hash = sha256(0x00 ‖ key ‖ 0x00 ‖ text), node = sha256(0x01 ‖ left ‖ right), an odd last node
  * is promoted; leaves ordered by key (UTF-16 code unit order, which is byte order for our ASCII ids).
@@ -19,6 +21,7 @@
 import { createHash } from "node:crypto";
 import { encodeMarket } from "./orderbook/market.js";
 import { encodeAssetPrices } from "./oracle.js";
+import { encodePerpsLeaf } from "./perps/market.js";
 import type { Account, EngineState, Pool, Token } from "./state.js";
 
 const LEAF_PREFIX = Buffer.from([0]);
@@ -45,6 +48,11 @@ export class StateRootCache {
     state.dirtyMarkets.clear();
     for (const prices of state.oracle.dirty) this.put(`o:${prices.asset}`, encodeAssetPrices(prices));
     state.oracle.dirty.clear();
+    for (const key of state.perps.dirty) {
+      const text = encodePerpsLeaf(state.perps, key);
+      if (text !== undefined) this.put(key, text);
+    }
+    state.perps.dirty.clear();
     this.put("g", encodeGlobals(state));
 
     if (this.keysChanged) {

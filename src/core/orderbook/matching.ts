@@ -210,14 +210,15 @@ export function applyCancelOrder(state: EngineState, op: CancelOrderOp): Accepte
   order.lots -= lots;
   order.level.totalLots -= lots;
   order.reserved -= freed;
-  release(state, order.account, order.side === "buy" ? market.quote : market.base, freed);
+  // Perp orders reserve nothing (perLot 0): releasing 0 would write a zero balance entry.
+  if (freed > 0n) release(state, order.account, order.side === "buy" ? market.quote : market.base, freed);
   if (order.reserved < BigInt(order.lots) * order.level.perLot) reservationBroken(order);
   return { status: "accepted", orderId: order.id, cancelledLots: lots, remainingLots: order.lots };
 }
 
 /* ───────────────────────────── internals ───────────────────────────── */
 
-function newResult(orderId: number): PlacedOrder {
+export function newResult(orderId: number): PlacedOrder {
   return {
     status: "accepted",
     orderId,
@@ -230,7 +231,7 @@ function newResult(orderId: number): PlacedOrder {
   };
 }
 
-function statusOf(result: PlacedOrder, lots: number): OrderStatus {
+export function statusOf(result: PlacedOrder, lots: number): OrderStatus {
   if (result.filledLots === lots) return "filled";
   if (result.filledLots > 0) return "partiallyFilled";
   return result.restingLots > 0 ? "resting" : "cancelled";
@@ -347,8 +348,8 @@ function reservationBroken(order: Order): never {
   invariant(false, `order ${order.id}: reservation ${order.reserved} below its ${order.lots} remaining lots`);
 }
 
-/** Puts a new order on the book and reserves `lots × perLot` for it. */
-function rest(
+/** Puts a new order on the book and reserves `lots × perLot` for it (perp orders: perLot 0, nothing). */
+export function rest(
   state: EngineState,
   market: Market,
   account: Account,
@@ -371,7 +372,7 @@ function rest(
     next: null,
     level: DETACHED,
   };
-  reserve(state, account, isBuy ? market.quote : market.base, reserved);
+  if (reserved > 0n) reserve(state, account, isBuy ? market.quote : market.base, reserved);
   (isBuy ? market.bids : market.asks).append(order, lotNotional, perLot);
   market.orders.set(id, order);
   const count = market.ordersPerAccount.get(account);
@@ -380,7 +381,7 @@ function rest(
 }
 
 /** Takes `order` off the book and releases everything it still reserves. */
-function removeResting(state: EngineState, market: Market, order: Order): void {
+export function removeResting(state: EngineState, market: Market, order: Order): void {
   (order.side === "buy" ? market.bids : market.asks).unlink(order);
   market.orders.delete(order.id);
   market.ordersPerAccount.get(order.account)!.n--;
@@ -397,7 +398,7 @@ function removeResting(state: EngineState, market: Market, order: Order): void {
  * cancelled, not matched) and stopping at the first one under `cancelTaker`/`cancelBoth` (matching
  * would stop there). Read-only.
  */
-function fokFillable(
+export function fokFillable(
   market: Market,
   book: BookSide,
   taker: Account,
