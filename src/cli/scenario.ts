@@ -19,7 +19,7 @@ export class ScenarioError extends Error {
 export const MAX_SCENARIO_OPS = 1_000_000;
 export const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
 
-type FieldKind = "amount" | "int" | "string" | "boolean" | "roles";
+type FieldKind = "amount" | "int" | "string" | "boolean" | "roles" | "strings";
 
 /** Every field an op type may carry and its JSON kind; `amount`s are decimal strings of base units. */
 const FIELDS: Record<string, Record<string, FieldKind>> = {
@@ -29,7 +29,15 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
   deposit: { account: "string", token: "string", amount: "amount" },
   withdraw: { account: "string", token: "string", amount: "amount" },
   transfer: { from: "string", to: "string", token: "string", amount: "amount" },
-  createPool: { pool: "string", token0: "string", token1: "string", feePpm: "int" },
+  createPool: {
+    pool: "string",
+    token0: "string",
+    token1: "string",
+    feePpm: "int",
+    lockPolicy: "string",
+    lockAllowList: "strings",
+    admin: "string",
+  },
   addLiquidity: {
     account: "string",
     pool: "string",
@@ -48,6 +56,20 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
     amountOut: "amount",
     maxAmountIn: "amount",
   },
+  acquireLock: {
+    account: "string",
+    pool: "string",
+    tokenIn: "string",
+    amountIn: "amount",
+    minAmountOut: "amount",
+    expiryMs: "int",
+    payOnExecute: "boolean",
+  },
+  executeLock: { account: "string", lockId: "string" },
+  cancelLock: { account: "string", lockId: "string" },
+  routeSwap: { account: "string", route: "strings", tokenIn: "string", amountIn: "amount", minAmountOut: "amount" },
+  setLockPolicy: { account: "string", pool: "string", lockPolicy: "string", lockAllowList: "strings" },
+  voteFee: { account: "string", pool: "string", feePpm: "int" },
   createMarket: {
     market: "string",
     base: "string",
@@ -81,12 +103,13 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
   // Queries: they change nothing and print what they read.
   getBalance: { account: "string", token: "string" },
   getPool: { pool: "string" },
+  getLocks: { pool: "string" },
   getDepth: { market: "string", levels: "int" },
   getOrder: { market: "string", orderId: "int" },
   stateRoot: {},
 };
 
-export const QUERY_TYPES = ["getBalance", "getPool", "getDepth", "getOrder", "stateRoot"] as const;
+export const QUERY_TYPES = ["getBalance", "getPool", "getLocks", "getDepth", "getOrder", "stateRoot"] as const;
 type QueryType = (typeof QUERY_TYPES)[number];
 export type Query = { type: QueryType } & Record<string, unknown>;
 export type Step = Op | Query;
@@ -189,6 +212,11 @@ function convert(value: unknown, kind: FieldKind, path: string): unknown {
     case "boolean":
       if (typeof value !== "boolean") throw new ScenarioError(`${path}: must be true or false, got ${JSON.stringify(value)}`);
       return value;
+    case "strings":
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        throw new ScenarioError(`${path}: must be an array of strings`);
+      }
+      return value;
     case "roles":
       if (!Array.isArray(value) || !value.every((r) => typeof r === "string")) {
         throw new ScenarioError(`${path}: must be an array of role names`);
@@ -245,7 +273,14 @@ function runStep(engine: Engine, step: Step): { status: "accepted" | "rejected" 
     case "getPool": {
       const pool = engine.getPool(String(step["pool"]));
       if (pool === undefined) return queryRejected("UNKNOWN_POOL", `unknown pool ${String(step["pool"])}`);
-      return { status: "accepted", ...pool };
+      // The pool's own fields; its lock-swap and fee-vote state is the getLocks query.
+      const { id, token0, token1, feePpm, reserve0, reserve1, totalSupply } = pool;
+      return { status: "accepted", id, token0, token1, feePpm, reserve0, reserve1, totalSupply };
+    }
+    case "getLocks": {
+      const locks = engine.getLocks(String(step["pool"]));
+      if (locks === undefined) return queryRejected("UNKNOWN_POOL", `unknown pool ${String(step["pool"])}`);
+      return { status: "accepted", ...locks };
     }
     case "getDepth": {
       const levels = step["levels"] === undefined ? 10 : Number(step["levels"]);

@@ -22,11 +22,33 @@
  */
 import { Rejection, type RejectCode } from "./errors.js";
 import { applyAddLiquidity, applyCreatePool, applyRemoveLiquidity, applySwap } from "./amm/pool.js";
+import {
+  applyAcquireLock,
+  applyCancelLock,
+  applyExecuteLock,
+  applyRouteSwap,
+  applySetLockPolicy,
+  applyVoteFee,
+  findLock,
+  lockView,
+  type AcquireLockResult,
+  type CancelLockResult,
+  type ExecuteLockResult,
+  type LockView,
+  type RouteSwapResult,
+  type VoteFeeResult,
+} from "./amm/lockswap.js";
 import { applyCreateAccount, applyCreateToken, applyDeposit, applyTransfer, applyWithdraw } from "./accounts.js";
 import { checkConservation, type ConservationReport } from "./conservation.js";
 import { exitLeaves, exitRoot, type ExitLeaf } from "./exit.js";
 import { freeOf, lpSharesOf, reservedOf } from "./ledger.js";
 import type {
+  AcquireLockOp,
+  CancelLockOp,
+  ExecuteLockOp,
+  RouteSwapOp,
+  SetLockPolicyOp,
+  VoteFeeOp,
   AddLiquidityOp,
   AdvanceTimeOp,
   CancelOrderOp,
@@ -58,7 +80,7 @@ import type {
   Result,
   SwapResult,
 } from "./results.js";
-import { createState, type EngineState, type Pool, type Token } from "./state.js";
+import { createState, type EngineState, type Lock, type Pool, type Token } from "./state.js";
 import { StateRootCache } from "./stateRoot.js";
 import { applyAdvanceTime } from "./time.js";
 import { applySetPrice, applySetPriceConfig, priceInfo, type PriceInfo, type SetPriceResult } from "./oracle.js";
@@ -102,6 +124,12 @@ const HANDLERS: Record<OpType, Handler> = {
   addLiquidity: applyAddLiquidity,
   removeLiquidity: applyRemoveLiquidity,
   swap: applySwap,
+  acquireLock: applyAcquireLock,
+  executeLock: applyExecuteLock,
+  cancelLock: applyCancelLock,
+  routeSwap: applyRouteSwap,
+  setLockPolicy: applySetLockPolicy,
+  voteFee: applyVoteFee,
   createMarket: applyCreateMarket,
   // An order op given a perp market id acts on that perp market (perps/orders.ts).
   placeOrder: (state: EngineState, op: PlaceOrderOp) =>
@@ -224,6 +252,24 @@ export class Engine {
   swap(p: Params<SwapOp>): Result<SwapResult> {
     return this.run("swap", p) as Result<SwapResult>;
   }
+  acquireLock(p: Params<AcquireLockOp>): Result<AcquireLockResult> {
+    return this.run("acquireLock", p) as Result<AcquireLockResult>;
+  }
+  executeLock(p: Params<ExecuteLockOp>): Result<ExecuteLockResult> {
+    return this.run("executeLock", p) as Result<ExecuteLockResult>;
+  }
+  cancelLock(p: Params<CancelLockOp>): Result<CancelLockResult> {
+    return this.run("cancelLock", p) as Result<CancelLockResult>;
+  }
+  routeSwap(p: Params<RouteSwapOp>): Result<RouteSwapResult> {
+    return this.run("routeSwap", p) as Result<RouteSwapResult>;
+  }
+  setLockPolicy(p: Params<SetLockPolicyOp>): Result<{ pool: string; lockPolicy: string }> {
+    return this.run("setLockPolicy", p) as Result<{ pool: string; lockPolicy: string }>;
+  }
+  voteFee(p: Params<VoteFeeOp>): Result<VoteFeeResult> {
+    return this.run("voteFee", p) as Result<VoteFeeResult>;
+  }
   createMarket(p: Params<CreateMarketOp>): Result<{ market: string }> {
     return this.run("createMarket", p) as Result<{ market: string }>;
   }
@@ -311,6 +357,16 @@ export class Engine {
   getPool(pool: string): Readonly<Pool> | undefined {
     const p = this.state.pools.get(pool);
     return p === undefined ? undefined : { ...p };
+  }
+  /** A copy of the pool's lock-swap and fee-vote state (open locks, S/O sums, policy, votes), or undefined. */
+  getLocks(pool: string): LockView | undefined {
+    const p = this.state.pools.get(pool);
+    return p === undefined ? undefined : lockView(this.state, p);
+  }
+  /** A copy of the open lock `lockId` (`<pool>#<n>`), or undefined. */
+  getLock(lockId: string): Readonly<Lock> | undefined {
+    const l = findLock(this.state, lockId);
+    return l === undefined ? undefined : { ...l };
   }
   /** L2 depth: up to `levels` price levels per side, best first, with total lots and order count. */
   getDepth(market: string, levels = 10): Depth | undefined {

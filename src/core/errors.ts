@@ -62,6 +62,12 @@ export const RejectCodes = [
   "LEVERAGE_EXCEEDED",
   /** Perpetuals: a funding sample or settlement before its period (60 s samples, 1 h settlements). */
   "FUNDING_NOT_DUE",
+  /** No open lock-swap with this id (never acquired, or already executed, cancelled or expired). */
+  "UNKNOWN_LOCK",
+  /** The lock-swap's expiry has passed (engine time ≥ expiryMs): it can only be cancelled. */
+  "LOCK_EXPIRED",
+  /** Lock-swaps are switched off on this pool. */
+  "LOCKS_DISABLED",
 ] as const;
 
 export type RejectCode = (typeof RejectCodes)[number];

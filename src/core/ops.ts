@@ -90,6 +90,12 @@ export interface CreatePoolOp {
   token1: string;
   /** Swap fee in ppm, kept in the pool; 3000 reproduces Uniswap V2's 997/1000. 0..999999. */
   feePpm: number;
+  /** Who may acquire lock-swaps: "off", "anybody" (default) or "allowList" (see `amm/lockswap.ts`). */
+  lockPolicy?: "off" | "anybody" | "allowList";
+  /** Account ids allowed to lock when `lockPolicy` is "allowList" (at most 256). */
+  lockAllowList?: string[];
+  /** Account that may change the lock policy later (setLockPolicy); omitted ⇒ the policy is fixed. */
+  admin?: string;
 }
 
 /**
@@ -131,6 +137,71 @@ export interface SwapOp {
   minAmountOut?: bigint;
   amountOut?: bigint;
   maxAmountIn?: bigint;
+}
+
+/* ───────────────────────────── lock-swaps (amm/lockswap.ts) ───────────────────────────── */
+
+/**
+ * Locks a swap's price: `amountIn` of `tokenIn` for an `amountOut` of the pool's other token fixed now
+ * (quoted on the direction's pessimistic virtual pool), executable by `account` while the engine's
+ * time is below `expiryMs` (ms since the epoch, at most 7 days ahead). The input is reserved now,
+ * or with `payOnExecute` debited from the free balance at execution (route legs fed by earlier legs).
+ */
+export interface AcquireLockOp {
+  type: "acquireLock";
+  account: string;
+  pool: string;
+  tokenIn: string;
+  amountIn: bigint;
+  /** Lower bound on the locked amountOut; default 0. */
+  minAmountOut?: bigint;
+  expiryMs: number;
+  payOnExecute?: boolean;
+}
+
+/** Executes the caller's open lock `lockId` (`<pool>#<n>`) at its fixed amounts. */
+export interface ExecuteLockOp {
+  type: "executeLock";
+  account: string;
+  lockId: string;
+}
+
+/** Cancels lock `lockId`: by its owner at any time, by anybody once it has expired. */
+export interface CancelLockOp {
+  type: "cancelLock";
+  account: string;
+  lockId: string;
+}
+
+/**
+ * Swaps along `route` (1..5 distinct pool ids): a lock on every leg, hop by hop (each leg's output is
+ * the next leg's input), then every leg executed; all or nothing.
+ */
+export interface RouteSwapOp {
+  type: "routeSwap";
+  account: string;
+  route: string[];
+  tokenIn: string;
+  amountIn: bigint;
+  /** Lower bound on the last leg's output; default 0. */
+  minAmountOut?: bigint;
+}
+
+/** Changes who may acquire locks on `pool`; only the pool's admin may. */
+export interface SetLockPolicyOp {
+  type: "setLockPolicy";
+  account: string;
+  pool: string;
+  lockPolicy: "off" | "anybody" | "allowList";
+  lockAllowList?: string[];
+}
+
+/** An LP's vote for its pool's fee, ppm 0..999999; the fee is the share-weighted median of the votes. */
+export interface VoteFeeOp {
+  type: "voteFee";
+  account: string;
+  pool: string;
+  feePpm: number;
 }
 
 /* ───────────────────────────── order book ───────────────────────────── */
@@ -235,6 +306,12 @@ export type Op =
   | AddLiquidityOp
   | RemoveLiquidityOp
   | SwapOp
+  | AcquireLockOp
+  | ExecuteLockOp
+  | CancelLockOp
+  | RouteSwapOp
+  | SetLockPolicyOp
+  | VoteFeeOp
   | CreateMarketOp
   | PlaceOrderOp
   | MarketOrderOp
@@ -256,6 +333,12 @@ export const OP_TYPES: readonly OpType[] = [
   "addLiquidity",
   "removeLiquidity",
   "swap",
+  "acquireLock",
+  "executeLock",
+  "cancelLock",
+  "routeSwap",
+  "setLockPolicy",
+  "voteFee",
   "createMarket",
   "placeOrder",
   "marketOrder",

@@ -29,17 +29,67 @@ export interface Account {
   readonly lpShares: Map<string, bigint>;
 }
 
-/** A constant-product pool (Uniswap V2 pair semantics; see `amm/pool.ts`). */
+/** A constant-product pool (Uniswap V2 pair semantics; see `amm/pool.ts`; locks: `amm/lockswap.ts`). */
 export interface Pool {
   readonly id: string;
   readonly token0: string;
   readonly token1: string;
-  /** Swap fee in ppm, kept in the pool (3000 = Uniswap V2). */
-  readonly feePpm: bigint;
+  /**
+   * Effective swap fee in ppm, kept in the pool (3000 = Uniswap V2): the LP-share-weighted median of
+   * the fee votes, non-voting shares voting {@link Pool.baseFeePpm} (see `amm/lockswap.ts`).
+   */
+  feePpm: bigint;
   reserve0: bigint;
   reserve1: bigint;
   /** LP shares outstanding, including the MINIMUM_LIQUIDITY locked forever at the first mint. */
   totalSupply: bigint;
+  /** The fee the pool was created with: the vote of every LP share that has not voted. */
+  readonly baseFeePpm: bigint;
+  /** Who may acquire lock-swaps: nobody ("off"), "anybody", or the accounts of `lockAllowList`. */
+  lockPolicy: LockPolicy;
+  /** Accounts allowed to acquire locks when `lockPolicy` is "allowList". */
+  readonly lockAllowList: Set<string>;
+  /** Account that may change `lockPolicy` (setLockPolicy); undefined ⇒ fixed at creation. */
+  readonly admin: string | undefined;
+  /** S_0: Σ amountIn of open token0→token1 locks, token0 base units (not in reserve0). */
+  pending0: bigint;
+  /** S_1: Σ amountIn of open token1→token0 locks, token1 base units. */
+  pending1: bigint;
+  /** Σ amountOut promised by open token1→token0 locks, token0 base units (payable from reserve0). */
+  owed0: bigint;
+  /** Σ amountOut promised by open token0→token1 locks, token1 base units (payable from reserve1). */
+  owed1: bigint;
+  /** Open locks by id, in acquisition order. */
+  readonly locks: Map<string, Lock>;
+  /** Open locks per owner account id (absent ⇒ 0). */
+  readonly locksByOwner: Map<string, number>;
+  /** Sequence number of the last lock acquired on this pool (lock ids are `<pool>#<seq>`). */
+  lockSeq: number;
+  /** Fee votes in ppm by LP account id. */
+  readonly feeVotes: Map<string, bigint>;
+}
+
+/** Who may acquire lock-swaps on a pool. */
+export type LockPolicy = "off" | "anybody" | "allowList";
+
+/**
+ * An open lock-swap (DESIGN §6): `amountIn` of the input token for exactly `amountOut` of the other,
+ * executable by its owner while `timeMs < expiryMs`.
+ */
+export interface Lock {
+  /** `<pool>#<seq>`: deterministic, assigned in op order. */
+  readonly id: string;
+  readonly owner: string;
+  /** true: token0 in, token1 out. */
+  readonly zeroForOne: boolean;
+  /** Base units of the input token. */
+  readonly amountIn: bigint;
+  /** Base units of the output token, fixed at acquisition. */
+  readonly amountOut: bigint;
+  /** The lock can be executed while the engine's time is below this (ms since the epoch). */
+  readonly expiryMs: number;
+  /** true: the input was reserved from the owner at acquisition; false: paid from free balance at execution. */
+  readonly prepaid: boolean;
 }
 
 /** Per-token flow totals, the right-hand side of the conservation equation. */

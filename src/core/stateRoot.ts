@@ -4,7 +4,7 @@
  * Leaves (key → canonical text):
  *   `t:<symbol>`  token: decimals, address
  *   `a:<id>`      account: address, roles, free / reserved / LP shares sorted by key
- *   `p:<id>`      pool: tokens, fee, reserves, supply
+ *   `p:<id>`      pool: tokens, fee, reserves, supply, then (once used) lock policy, open locks, S/O sums, fee votes
  *   `m:<id>`      market: config and every resting order in priority order (`encodeMarket`)
  *   `o:<asset>`   oracle: staleness limit and each oracle's latest report (`encodeAssetPrices`)
  *   `pm:<id>`, `pa:<id>`, `pg`  perpetuals: market (params, funding, positions), account quote
@@ -19,6 +19,7 @@
  * so a changed market costs O(its resting orders).
  */
 import { createHash } from "node:crypto";
+import { encodeLockState } from "./amm/lockswap.js";
 import { encodeMarket } from "./orderbook/market.js";
 import { encodeAssetPrices } from "./oracle.js";
 import { encodePerpsLeaf } from "./perps/market.js";
@@ -87,7 +88,11 @@ function encodeAccount(account: Account): string {
 }
 
 function encodePool(pool: Pool): string {
-  return `${pool.token0}|${pool.token1}|${pool.feePpm}|${pool.reserve0}|${pool.reserve1}|${pool.totalSupply}`;
+  // Lock-swap and fee-vote state (amm/lockswap.ts) follows only once a pool uses it, so that pools
+  // which never did keep their leaf text.
+  const locks = encodeLockState(pool);
+  const base = `${pool.token0}|${pool.token1}|${pool.feePpm}|${pool.reserve0}|${pool.reserve1}|${pool.totalSupply}`;
+  return locks === "" ? base : `${base}|${locks}`;
 }
 
 function encodeGlobals(state: EngineState): string {

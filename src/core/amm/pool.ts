@@ -26,6 +26,7 @@ import { TRADING_ROLES } from "../roles.js";
 import type { Account, EngineState, Pool } from "../state.js";
 import {
   optionalBound,
+  requireAccount,
   requireActor,
   requireAmount,
   requireFree,
@@ -35,13 +36,18 @@ import {
   requireToken,
 } from "../validate.js";
 import { MINIMUM_LIQUIDITY } from "./math.js";
+import { checkPayable, poolVirtualReserves, recomputeFee, requireLockPolicy } from "./lockswap.js";
 
 /**
  * Creates an empty pool (UniswapV2Factory.createPair). `token0`/`token1` are kept in the order given.
  *
+ * Options (lockswap.ts): `lockPolicy` "off" / "anybody" (default) / "allowList" with `lockAllowList`,
+ * and `admin`, the account that may change the policy later (none ⇒ fixed).
+ *
  * @returns `{ status: "accepted", pool }` — the pool id
  * @throws Rejection INVALID_ID (pool id), ALREADY_EXISTS (pool id taken), UNKNOWN_TOKEN,
- *   INVALID_OP (token0 = token1, feePpm not an integer in 0..999999)
+ *   INVALID_OP (token0 = token1, feePpm not an integer in 0..999999, bad lock policy),
+ *   UNKNOWN_ACCOUNT (admin), LIMIT_EXCEEDED (allow-list)
  */
 export function applyCreatePool(state: EngineState, op: CreatePoolOp): Accepted<{ pool: string }> {
   const id = requireId(op.pool, "pool");
@@ -50,8 +56,30 @@ export function applyCreatePool(state: EngineState, op: CreatePoolOp): Accepted<
   const token1 = requireToken(state, op.token1, "token1").symbol;
   if (token0 === token1) reject("INVALID_OP", `token0 and token1 must differ (both ${token0})`);
   const feePpm = BigInt(requireInt(op.feePpm, "feePpm", 0, 999_999));
+  const [lockPolicy, allow] = requireLockPolicy(op.lockPolicy, op.lockAllowList);
+  const admin = op.admin === undefined ? undefined : requireAccount(state, op.admin, "admin").id;
   // ── mutation ──
-  const pool: Pool = { id, token0, token1, feePpm, reserve0: 0n, reserve1: 0n, totalSupply: 0n };
+  const pool: Pool = {
+    id,
+    token0,
+    token1,
+    feePpm,
+    reserve0: 0n,
+    reserve1: 0n,
+    totalSupply: 0n,
+    baseFeePpm: feePpm,
+    lockPolicy,
+    lockAllowList: new Set(allow),
+    admin,
+    pending0: 0n,
+    pending1: 0n,
+    owed0: 0n,
+    owed1: 0n,
+    locks: new Map(),
+    locksByOwner: new Map(),
+    lockSeq: 0,
+    feeVotes: new Map(),
+  };
   state.pools.set(id, pool);
   state.dirtyPools.add(pool);
   return { status: "accepted", pool: id };
@@ -106,8 +134,10 @@ export function applyAddLiquidity(state: EngineState, op: AddLiquidityOp): Accep
       amount0 = optimal0;
       amount1 = desired1;
     }
-    const l0 = (amount0 * totalSupply) / reserve0;
-    const l1 = (amount1 * totalSupply) / reserve1;
+    // Shares are priced on the most each reserve can become once open locks execute (R + S): with no
+    // open lock this is V2's min(a0·S/r0, a1·S/r1); with locks the joiner never dilutes (lockswap.ts).
+    const l0 = (amount0 * totalSupply) / (reserve0 + pool.pending0);
+    const l1 = (amount1 * totalSupply) / (reserve1 + pool.pending1);
     liquidity = l0 < l1 ? l0 : l1;
     if (liquidity <= 0n) reject("INSUFFICIENT_LIQUIDITY", `deposit of ${amount0}/${amount1} would mint no shares`);
   }
@@ -115,7 +145,7 @@ export function applyAddLiquidity(state: EngineState, op: AddLiquidityOp): Accep
   if (amount1 < min1) reject("SLIPPAGE", `amount1 ${amount1} is below amount1Min ${min1}`);
   requireFree(actor, pool.token0, amount0);
   requireFree(actor, pool.token1, amount1);
-  if (reserve0 + amount0 > MAX_UINT112 || reserve1 + amount1 > MAX_UINT112) {
+  if (reserve0 + pool.pending0 + amount0 > MAX_UINT112 || reserve1 + pool.pending1 + amount1 > MAX_UINT112) {
     reject("OVERFLOW", `reserves of ${pool.id} would exceed 2^112-1`);
   }
   // No cap check on LP shares is needed: minting and burning keep totalSupply ≤ √(reserve0·reserve1)
@@ -127,6 +157,7 @@ export function applyAddLiquidity(state: EngineState, op: AddLiquidityOp): Accep
   pool.reserve1 = reserve1 + amount1;
   pool.totalSupply = totalSupply + liquidity + locked;
   addLpShares(state, actor, pool.id, liquidity);
+  if (pool.feeVotes.size > 0) recomputeFee(state, pool);
   state.dirtyPools.add(pool);
   return { status: "accepted", amount0, amount1, liquidity };
 }
@@ -150,8 +181,10 @@ export function applyRemoveLiquidity(state: EngineState, op: RemoveLiquidityOp):
   const shares = lpSharesOf(actor, pool.id);
   if (shares < liquidity) reject("INSUFFICIENT_BALANCE", `${actor.id} holds ${shares} LP shares of ${pool.id}, burns ${liquidity}`);
   const { reserve0, reserve1, totalSupply } = pool;
-  const amount0 = (liquidity * reserve0) / totalSupply;
-  const amount1 = (liquidity * reserve1) / totalSupply;
+  // Paid on the least each reserve can become once open locks execute (R − owed): with no open lock
+  // this is V2's ⌊L·r/S⌋; with locks the leaver takes nothing from LPs who stay or from lock holders.
+  const amount0 = (liquidity * (reserve0 - pool.owed0)) / totalSupply;
+  const amount1 = (liquidity * (reserve1 - pool.owed1)) / totalSupply;
   if (amount0 <= 0n || amount1 <= 0n) {
     reject("INSUFFICIENT_LIQUIDITY", `burning ${liquidity} shares would pay ${amount0}/${amount1} (V2 INSUFFICIENT_LIQUIDITY_BURNED)`);
   }
@@ -164,8 +197,10 @@ export function applyRemoveLiquidity(state: EngineState, op: RemoveLiquidityOp):
   pool.totalSupply = totalSupply - liquidity;
   pool.reserve0 = reserve0 - amount0;
   pool.reserve1 = reserve1 - amount1;
+  checkPayable(pool);
   credit(state, actor, pool.token0, amount0);
   credit(state, actor, pool.token1, amount1);
+  if (pool.feeVotes.size > 0) recomputeFee(state, pool);
   state.dirtyPools.add(pool);
   return { status: "accepted", amount0, amount1, liquidity };
 }
@@ -175,7 +210,8 @@ export function applyRemoveLiquidity(state: EngineState, op: RemoveLiquidityOp):
  * `minAmountOut`, default 0) or swapTokensForExactTokens (given `amountOut`, bounded above by
  * `maxAmountIn`, default unbounded), for a one-hop path, followed by UniswapV2Pair.swap's K check.
  *
- * Exact input: `out = getAmountOut(amountIn)` rounded down; `out = 0` is rejected (V2
+ * Quoted on the direction's pessimistic virtual pool (`lockswap.ts`): identical to V2 when no lock is
+ * open in that direction. Exact input: `out = getAmountOut(amountIn)` rounded down; `out = 0` is rejected (V2
  * INSUFFICIENT_OUTPUT_AMOUNT, reported as INSUFFICIENT_LIQUIDITY). Exact output: requires
  * `amountOut < reserveOut`; `in = getAmountIn(amountOut)` rounded up (+1).
  *
@@ -202,6 +238,12 @@ export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> 
   const reserveIn = zeroForOne ? reserve0 : reserve1;
   const reserveOut = zeroForOne ? reserve1 : reserve0;
   if (reserveIn === 0n) reject("INSUFFICIENT_LIQUIDITY", `pool ${pool.id} has no liquidity`);
+  // Quote on the direction's pessimistic virtual pool (lockswap.ts): an instant swap is a lock acquired
+  // and executed at once. With no open lock in this direction it is the actual pool (V2 exact).
+  const pendingIn = zeroForOne ? pool.pending0 : pool.pending1;
+  let quoteIn = reserveIn;
+  let quoteOut = reserveOut;
+  if (pendingIn !== 0n) [quoteIn, quoteOut] = poolVirtualReserves(pool, zeroForOne);
   const fee = pool.feePpm;
   let amountIn: bigint;
   let amountOut: bigint;
@@ -212,7 +254,7 @@ export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> 
     const minOut = op.minAmountOut === undefined ? 0n : optionalBound(op.minAmountOut, "minAmountOut", 0n);
     // UniswapV2Library.getAmountOut (see ./math.ts), inlined on the hot path.
     const inWithFee = amountIn * (PPM - fee);
-    amountOut = (inWithFee * reserveOut) / (reserveIn * PPM + inWithFee);
+    amountOut = (inWithFee * quoteOut) / (quoteIn * PPM + inWithFee);
     if (amountOut === 0n) reject("INSUFFICIENT_LIQUIDITY", `${amountIn} ${tokenIn} buys nothing (V2 INSUFFICIENT_OUTPUT_AMOUNT)`);
     if (amountOut < minOut) reject("SLIPPAGE", `amountOut ${amountOut} is below minAmountOut ${minOut}`);
   } else {
@@ -220,14 +262,14 @@ export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> 
     if (op.minAmountOut !== undefined) reject("INVALID_OP", "minAmountOut belongs to an exact-input swap (amountIn)");
     amountOut = requireAmount(op.amountOut, "amountOut");
     const maxIn = optionalBound(op.maxAmountIn, "maxAmountIn", MAX_AMOUNT);
-    if (amountOut >= reserveOut) reject("INSUFFICIENT_LIQUIDITY", `amountOut ${amountOut} must be below the reserve ${reserveOut}`);
+    if (amountOut >= quoteOut) reject("INSUFFICIENT_LIQUIDITY", `amountOut ${amountOut} must be below the reserve ${quoteOut}`);
     // UniswapV2Library.getAmountIn (see ./math.ts): +1 rounds the input up.
-    amountIn = (reserveIn * amountOut * PPM) / ((reserveOut - amountOut) * (PPM - fee)) + 1n;
+    amountIn = (quoteIn * amountOut * PPM) / ((quoteOut - amountOut) * (PPM - fee)) + 1n;
     if (amountIn > maxIn) reject("SLIPPAGE", `amountIn ${amountIn} is above maxAmountIn ${maxIn}`);
   }
   requireFree(actor, tokenIn, amountIn);
   const newReserveIn = reserveIn + amountIn;
-  if (newReserveIn > MAX_UINT112) reject("OVERFLOW", `reserve of ${tokenIn} in ${pool.id} would exceed 2^112-1`);
+  if (newReserveIn + pendingIn > MAX_UINT112) reject("OVERFLOW", `reserve of ${tokenIn} in ${pool.id} would exceed 2^112-1`);
   // The credit of amountOut cannot overflow: all of a token in the engine is capped at 2^128−1 (deposits).
   const newReserveOut = reserveOut - amountOut;
   // UniswapV2Pair.swap K check with the fee in ppm: (r_in'·1e6 − in·fee)·(r_out'·1e6) ≥ r_in·r_out·1e12,
@@ -246,6 +288,7 @@ export function applySwap(state: EngineState, op: SwapOp): Accepted<SwapResult> 
     pool.reserve1 = newReserveIn;
     pool.reserve0 = newReserveOut;
   }
+  if (pool.locks.size !== 0) checkPayable(pool);
   state.dirtyPools.add(pool);
   return { status: "accepted", amountIn, amountOut, tokenIn, tokenOut };
 }

@@ -1,0 +1,635 @@
+/**
+ * Canonical binary encoding of ops and batches (DESIGN §3 "Encoding": one op has one byte string).
+ *
+ * Every value has exactly one encoding, and the decoder accepts nothing else: a byte string that
+ * decodes re-encodes to itself. Anything non-canonical, oversized or unknown is rejected with a
+ * {@link CodecError} (stable `code`, clear message); the decoder never throws anything else and never
+ * reads past its input.
+ *
+ * Primitives:
+ * - `varint`: unsigned LEB128, minimal (no trailing 0x00 group), value ≤ 2^53 − 1 (safe integer).
+ * - `int` (ticks, lots, ppm, ids, ms): varint; JS numbers that are non-negative safe integers only.
+ * - `bigint` (amounts in base units): 1 length byte L ∈ 0..32, then L bytes big-endian magnitude with
+ *   no leading zero byte (0 is L = 0). Non-negative, < 2^256.
+ * - `string` (ids, symbols, addresses): varint byte length ≤ `maxStringBytes`, then well-formed UTF-8.
+ * - `bool`: one byte, 0 or 1. `enum`: one byte, the index in the field's list of values.
+ * - `roles`: varint count, then role indices (see `core/roles.ts` order) strictly increasing.
+ * - `u64`: 8 bytes big-endian, value ≤ 2^53 − 1. `bytesN`: N raw bytes.
+ *
+ * Op: `tag` byte (see {@link OP_TAGS}), one `flags` byte with bit i set iff the op's i-th optional
+ * field is present (unused bits must be 0), then the fields in the order of {@link OP_FIELDS}; an
+ * absent optional field takes no bytes. An op object with a field the schema does not know, a missing
+ * required field or a value of the wrong type is not encodable (`INVALID_FIELD` / `UNKNOWN_FIELD`).
+ *
+ * Batch (version 1):
+ * ```
+ * u8 version = 1 ‖ bytes32 channelId ‖ bytes20 author ‖ u64 seq ‖ u64 timestamp
+ * ‖ varint nParents ‖ nParents × bytes32 (strictly ascending) ‖ bytes32 payloadDigest ‖ bytes65 signature
+ * ‖ payload
+ * payload = varint nOps ‖ nOps × op
+ * ```
+ * The payload's bytes are what `payloadDigest` (SHA-256) covers (see `batch.ts`).
+ *
+ * Limits ({@link CodecLimits}): ops per batch, bytes per batch (checked before parsing), parents per
+ * batch, bytes per string.
+ */
+import { OP_TYPES, type Op, type OpType } from "../core/ops.js";
+import { RoleNames, type RoleName } from "../core/roles.js";
+import type { Batch, BatchHeader } from "./batch.js";
+import type { Hex } from "./identity.js";
+
+export type CodecErrorCode =
+  | "TRUNCATED"
+  | "TRAILING_BYTES"
+  | "NON_CANONICAL"
+  | "UNKNOWN_TAG"
+  | "UNKNOWN_VERSION"
+  | "TOO_LARGE"
+  | "OUT_OF_RANGE"
+  | "INVALID_UTF8"
+  | "INVALID_FIELD"
+  | "UNKNOWN_FIELD";
+
+/** Malformed, non-canonical, oversized or unencodable input. `code` is stable; `message` says where. */
+export class CodecError extends Error {
+  override readonly name = "CodecError";
+  constructor(
+    readonly code: CodecErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CodecLimits {
+  /** Most ops in one batch. Default 4096. */
+  maxOpsPerBatch: number;
+  /** Most bytes of one encoded batch (header, signature and payload). Default 1 MiB. */
+  maxBatchBytes: number;
+  /** Most parents of one batch. Default 64. */
+  maxParents: number;
+  /** Most UTF-8 bytes of one string field. Default 128 (engine ids are ≤ 64 characters). */
+  maxStringBytes: number;
+}
+
+export const DEFAULT_CODEC_LIMITS: Readonly<CodecLimits> = Object.freeze({
+  maxOpsPerBatch: 4096,
+  maxBatchBytes: 1 << 20,
+  maxParents: 64,
+  maxStringBytes: 128,
+});
+
+export const BATCH_VERSION = 1;
+/** Bytes before the parents list: version, channelId, author, seq, timestamp. */
+const FIXED_PREFIX = 1 + 32 + 20 + 8 + 8;
+
+/* ───────────────────────────── op schema ───────────────────────────── */
+
+const STR = 0;
+const BIG = 1;
+const INT = 2;
+const BOOL = 3;
+const ENUM = 4;
+const ROLES = 5;
+
+interface Field {
+  name: string;
+  kind: number;
+  optional: boolean;
+  values?: readonly string[];
+}
+
+const SIDES = ["buy", "sell"] as const;
+const TIFS = ["GTC", "IOC", "FOK"] as const;
+const STPS = ["cancelTaker", "cancelMaker", "cancelBoth"] as const;
+
+const req = (name: string, kind: number, values?: readonly string[]): Field => ({ name, kind, optional: false, ...(values ? { values } : {}) });
+const opt = (name: string, kind: number, values?: readonly string[]): Field => ({ name, kind, optional: true, ...(values ? { values } : {}) });
+
+/** Field order of every op type: the encoding is these fields in this order. */
+export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = {
+  createToken: [req("symbol", STR), req("decimals", INT), opt("address", STR)],
+  createAccount: [req("account", STR), opt("roles", ROLES), opt("address", STR)],
+  advanceTime: [req("timeMs", INT)],
+  deposit: [req("account", STR), req("token", STR), req("amount", BIG)],
+  withdraw: [req("account", STR), req("token", STR), req("amount", BIG)],
+  transfer: [req("from", STR), req("to", STR), req("token", STR), req("amount", BIG)],
+  createPool: [req("pool", STR), req("token0", STR), req("token1", STR), req("feePpm", INT)],
+  addLiquidity: [req("account", STR), req("pool", STR), req("amount0Desired", BIG), req("amount1Desired", BIG), opt("amount0Min", BIG), opt("amount1Min", BIG)],
+  removeLiquidity: [req("account", STR), req("pool", STR), req("liquidity", BIG), opt("amount0Min", BIG), opt("amount1Min", BIG)],
+  swap: [req("account", STR), req("pool", STR), req("tokenIn", STR), opt("amountIn", BIG), opt("minAmountOut", BIG), opt("amountOut", BIG), opt("maxAmountIn", BIG)],
+  createMarket: [req("market", STR), req("base", STR), req("quote", STR), req("lotSize", BIG), req("tickSize", BIG), req("makerFeePpm", INT), req("takerFeePpm", INT)],
+  placeOrder: [
+    req("account", STR),
+    req("market", STR),
+    req("side", ENUM, SIDES),
+    req("priceTicks", INT),
+    req("lots", INT),
+    opt("timeInForce", ENUM, TIFS),
+    opt("postOnly", BOOL),
+    opt("selfTradePrevention", ENUM, STPS),
+  ],
+  marketOrder: [req("account", STR), req("market", STR), req("side", ENUM, SIDES), req("lots", INT), req("worstPriceTicks", INT), opt("selfTradePrevention", ENUM, STPS)],
+  cancelOrder: [req("account", STR), req("market", STR), req("orderId", INT), opt("lots", INT)],
+  setPrice: [req("account", STR), req("asset", STR), req("price", BIG)],
+  setPriceConfig: [req("account", STR), req("asset", STR), req("maxAgeMs", INT)],
+};
+
+/**
+ * Tag byte of every op type (stable: new types get new tags, tags are never reused). Typed `Partial`
+ * so that a new core op type does not break the build; `test/channel.codec.test.ts` fails until the
+ * new type has a tag and a schema here, and until then encoding it throws UNKNOWN_TAG.
+ */
+export const OP_TAGS: Readonly<Partial<Record<OpType, number>>> = {
+  createToken: 1,
+  createAccount: 2,
+  advanceTime: 3,
+  deposit: 4,
+  withdraw: 5,
+  transfer: 6,
+  createPool: 7,
+  addLiquidity: 8,
+  removeLiquidity: 9,
+  swap: 10,
+  createMarket: 11,
+  placeOrder: 12,
+  marketOrder: 13,
+  cancelOrder: 14,
+  setPrice: 15,
+  setPriceConfig: 16,
+};
+
+const TYPE_BY_TAG: (OpType | undefined)[] = [];
+const ALLOWED_KEYS: Record<string, Set<string>> = {};
+for (const type of OP_TYPES) {
+  const tag = OP_TAGS[type];
+  const fields = OP_FIELDS[type];
+  if (tag === undefined || fields === undefined) continue;
+  TYPE_BY_TAG[tag] = type;
+  ALLOWED_KEYS[type] = new Set(["type", ...fields.map((f) => f.name)]);
+}
+
+/* ───────────────────────────── writer ───────────────────────────── */
+
+const utf8 = new TextEncoder();
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Growable byte buffer. */
+export class Writer {
+  private buf = new Uint8Array(1024);
+  length = 0;
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  varint(v: number): void {
+    this.ensure(8);
+    while (v >= 0x80) {
+      this.buf[this.length++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.length++] = v;
+  }
+  u64(v: number): void {
+    this.ensure(8);
+    const hi = Math.floor(v / 0x1_0000_0000);
+    const lo = v >>> 0;
+    const b = this.buf;
+    const o = this.length;
+    b[o] = hi >>> 24;
+    b[o + 1] = (hi >>> 16) & 0xff;
+    b[o + 2] = (hi >>> 8) & 0xff;
+    b[o + 3] = hi & 0xff;
+    b[o + 4] = lo >>> 24;
+    b[o + 5] = (lo >>> 16) & 0xff;
+    b[o + 6] = (lo >>> 8) & 0xff;
+    b[o + 7] = lo & 0xff;
+    this.length += 8;
+  }
+  /** Non-negative bigint < 2^256: length byte + minimal big-endian magnitude. */
+  big(v: bigint): void {
+    if (v === 0n) return this.u8(0);
+    let hex = v.toString(16);
+    if (hex.length % 2 === 1) hex = "0" + hex;
+    const n = hex.length / 2;
+    this.ensure(1 + n);
+    this.buf[this.length++] = n;
+    for (let i = 0; i < n; i++) this.buf[this.length++] = parseInt(hex.substr(2 * i, 2), 16);
+  }
+  str(s: string): void {
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      this.varint(s.length);
+      this.ensure(s.length);
+      for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+      return;
+    }
+    const b = utf8.encode(s);
+    this.varint(b.length);
+    this.bytes(b);
+  }
+  /** A copy of the bytes written. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/* ───────────────────────────── reader ───────────────────────────── */
+
+/** Cursor over untrusted bytes; every read checks bounds and canonical form. */
+export class Reader {
+  pos = 0;
+  constructor(
+    readonly buf: Uint8Array,
+    readonly limits: CodecLimits,
+  ) {}
+
+  need(n: number, what: string): void {
+    if (this.pos + n > this.buf.length) throw new CodecError("TRUNCATED", `${what}: needs ${n} bytes at offset ${this.pos}, input ends at ${this.buf.length}`);
+  }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++]!;
+  }
+  bytes(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  hex(n: number, what: string): Hex {
+    const b = this.bytes(n, what);
+    return ("0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")) as Hex;
+  }
+  varint(what: string): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i >= 8) throw new CodecError("OUT_OF_RANGE", `${what}: varint longer than 8 bytes at offset ${this.pos}`);
+      const b = this.u8(what);
+      value += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if (b === 0 && i > 0) throw new CodecError("NON_CANONICAL", `${what}: varint has a redundant zero group at offset ${this.pos - 1}`);
+        break;
+      }
+      scale *= 0x80;
+    }
+    if (value > Number.MAX_SAFE_INTEGER) throw new CodecError("OUT_OF_RANGE", `${what}: ${value} exceeds 2^53-1`);
+    return value;
+  }
+  u64(what: string): number {
+    this.need(8, what);
+    const b = this.buf;
+    const o = this.pos;
+    const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+    if (hi > 0x1fffff) throw new CodecError("OUT_OF_RANGE", `${what}: uint64 at offset ${o} exceeds 2^53-1`);
+    this.pos += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+  big(what: string): bigint {
+    const n = this.u8(what);
+    if (n === 0) return 0n;
+    if (n > 32) throw new CodecError("OUT_OF_RANGE", `${what}: bigint of ${n} bytes exceeds 32`);
+    this.need(n, what);
+    if (this.buf[this.pos] === 0) throw new CodecError("NON_CANONICAL", `${what}: bigint has a leading zero byte at offset ${this.pos}`);
+    let v = 0n;
+    let i = 0;
+    // 6 bytes at a time through a safe integer, then one bigint step
+    for (; i + 6 <= n; i += 6) {
+      const o = this.pos + i;
+      const chunk = this.buf[o]! * 0x100_0000_0000 + this.buf[o + 1]! * 0x1_0000_0000 + ((this.buf[o + 2]! << 24) >>> 0) + (this.buf[o + 3]! << 16) + (this.buf[o + 4]! << 8) + this.buf[o + 5]!;
+      v = (v << 48n) | BigInt(chunk);
+    }
+    for (; i < n; i++) v = (v << 8n) | BigInt(this.buf[this.pos + i]!);
+    this.pos += n;
+    return v;
+  }
+  str(what: string): string {
+    const n = this.varint(what);
+    if (n > this.limits.maxStringBytes) throw new CodecError("TOO_LARGE", `${what}: string of ${n} bytes exceeds the limit ${this.limits.maxStringBytes}`);
+    this.need(n, what);
+    const start = this.pos;
+    const end = start + n;
+    const b = this.buf;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (b[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    let s: string;
+    if (ascii) {
+      s = Buffer.from(b.buffer, b.byteOffset + start, n).toString("latin1");
+    } else {
+      try {
+        s = utf8Fatal.decode(b.subarray(start, end));
+      } catch {
+        throw new CodecError("INVALID_UTF8", `${what}: invalid UTF-8 at offset ${start}`);
+      }
+      if (s.charCodeAt(0) === 0xfeff) throw new CodecError("NON_CANONICAL", `${what}: string starts with a byte-order mark`);
+    }
+    this.pos = end;
+    return s;
+  }
+  end(what: string): void {
+    if (this.pos !== this.buf.length) throw new CodecError("TRAILING_BYTES", `${what}: ${this.buf.length - this.pos} trailing bytes at offset ${this.pos}`);
+  }
+}
+
+/* ───────────────────────────── ops ───────────────────────────── */
+
+/** Appends the canonical encoding of `op`. Throws CodecError (INVALID_FIELD, UNKNOWN_FIELD, UNKNOWN_TAG, OUT_OF_RANGE, TOO_LARGE). */
+export function writeOp(w: Writer, op: Op, limits: CodecLimits = DEFAULT_CODEC_LIMITS): void {
+  if (typeof op !== "object" || op === null) throw new CodecError("INVALID_FIELD", "op must be an object");
+  const type = op.type;
+  const tag = typeof type === "string" && Object.hasOwn(OP_TAGS, type) ? OP_TAGS[type] : undefined;
+  const fields = tag === undefined ? undefined : OP_FIELDS[type];
+  if (tag === undefined || fields === undefined) throw new CodecError("UNKNOWN_TAG", `unknown op type ${String(type)}`);
+  const allowed = ALLOWED_KEYS[type]!;
+  const rec = op as unknown as Record<string, unknown>;
+  for (const key in rec) {
+    if (!allowed.has(key) && rec[key] !== undefined) throw new CodecError("UNKNOWN_FIELD", `${type}: unknown field ${key}`);
+  }
+  let flags = 0;
+  let bit = 0;
+  for (const f of fields) {
+    if (!f.optional) continue;
+    if (rec[f.name] !== undefined) flags |= 1 << bit;
+    bit++;
+  }
+  w.u8(tag);
+  w.u8(flags);
+  for (const f of fields) {
+    const v = rec[f.name];
+    if (v === undefined) {
+      if (f.optional) continue;
+      throw new CodecError("INVALID_FIELD", `${type}.${f.name} is required`);
+    }
+    writeField(w, type, f, v, limits);
+  }
+}
+
+function writeField(w: Writer, type: string, f: Field, v: unknown, limits: CodecLimits): void {
+  const where = `${type}.${f.name}`;
+  switch (f.kind) {
+    case STR: {
+      if (typeof v !== "string") throw new CodecError("INVALID_FIELD", `${where} must be a string`);
+      const bytes = Buffer.byteLength(v, "utf8");
+      if (bytes > limits.maxStringBytes) throw new CodecError("TOO_LARGE", `${where}: string of ${bytes} bytes exceeds the limit ${limits.maxStringBytes}`);
+      if (!isWellFormed(v)) throw new CodecError("INVALID_UTF8", `${where} contains a lone surrogate`);
+      if (v.charCodeAt(0) === 0xfeff) throw new CodecError("INVALID_FIELD", `${where} must not start with a byte-order mark`);
+      w.str(v);
+      return;
+    }
+    case BIG:
+      if (typeof v !== "bigint") throw new CodecError("INVALID_FIELD", `${where} must be a bigint`);
+      if (v < 0n || v >= 1n << 256n) throw new CodecError("OUT_OF_RANGE", `${where} must be in 0..2^256-1`);
+      w.big(v);
+      return;
+    case INT:
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new CodecError("OUT_OF_RANGE", `${where} must be a non-negative safe integer`);
+      w.varint(v);
+      return;
+    case BOOL:
+      if (typeof v !== "boolean") throw new CodecError("INVALID_FIELD", `${where} must be a boolean`);
+      w.u8(v ? 1 : 0);
+      return;
+    case ENUM: {
+      const i = typeof v === "string" ? f.values!.indexOf(v) : -1;
+      if (i < 0) throw new CodecError("INVALID_FIELD", `${where} must be one of ${f.values!.join(", ")}`);
+      w.u8(i);
+      return;
+    }
+    case ROLES: {
+      if (!Array.isArray(v)) throw new CodecError("INVALID_FIELD", `${where} must be an array of role names`);
+      let last = -1;
+      const idx: number[] = [];
+      for (const r of v) {
+        const i = typeof r === "string" ? RoleNames.indexOf(r as RoleName) : -1;
+        if (i < 0) throw new CodecError("INVALID_FIELD", `${where}: unknown role ${String(r)}`);
+        if (i <= last) throw new CodecError("INVALID_FIELD", `${where}: roles must be listed once each, in the order ${RoleNames.join(", ")}`);
+        idx.push(i);
+        last = i;
+      }
+      w.varint(idx.length);
+      for (const i of idx) w.u8(i);
+      return;
+    }
+  }
+}
+
+/** Reads one op. Throws CodecError on anything non-canonical, unknown or oversized. */
+export function readOp(r: Reader): Op {
+  const at = r.pos;
+  const tag = r.u8("op tag");
+  const type = TYPE_BY_TAG[tag];
+  if (type === undefined) throw new CodecError("UNKNOWN_TAG", `unknown op tag ${tag} at offset ${at}`);
+  const flags = r.u8(`${type} flags`);
+  const fields = OP_FIELDS[type]!;
+  const op: Record<string, unknown> = { type };
+  let bit = 0;
+  for (const f of fields) {
+    if (f.optional) {
+      const present = (flags & (1 << bit)) !== 0;
+      bit++;
+      if (!present) continue;
+    }
+    op[f.name] = readField(r, type, f);
+  }
+  if (flags >>> bit !== 0) throw new CodecError("NON_CANONICAL", `${type} at offset ${at}: flags 0x${flags.toString(16)} set bits for fields that do not exist`);
+  return op as unknown as Op;
+}
+
+function readField(r: Reader, type: string, f: Field): unknown {
+  const where = `${type}.${f.name}`;
+  switch (f.kind) {
+    case STR:
+      return r.str(where);
+    case BIG:
+      return r.big(where);
+    case INT:
+      return r.varint(where);
+    case BOOL: {
+      const b = r.u8(where);
+      if (b > 1) throw new CodecError("NON_CANONICAL", `${where}: boolean byte ${b} is not 0 or 1`);
+      return b === 1;
+    }
+    case ENUM: {
+      const i = r.u8(where);
+      const value = f.values![i];
+      if (value === undefined) throw new CodecError("UNKNOWN_TAG", `${where}: unknown value index ${i}`);
+      return value;
+    }
+    default: {
+      const n = r.varint(where);
+      if (n > RoleNames.length) throw new CodecError("TOO_LARGE", `${where}: ${n} roles, at most ${RoleNames.length}`);
+      const out: RoleName[] = [];
+      let last = -1;
+      for (let k = 0; k < n; k++) {
+        const i = r.u8(where);
+        if (i >= RoleNames.length) throw new CodecError("UNKNOWN_TAG", `${where}: unknown role index ${i}`);
+        if (i <= last) throw new CodecError("NON_CANONICAL", `${where}: role indices must be strictly increasing`);
+        out.push(RoleNames[i]!);
+        last = i;
+      }
+      return out;
+    }
+  }
+}
+
+/** Canonical bytes of one op. */
+export function encodeOp(op: Op, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Uint8Array {
+  const w = new Writer();
+  writeOp(w, op, limits);
+  return w.finish();
+}
+
+/** Decodes exactly one op (no trailing bytes). */
+export function decodeOp(bytes: Uint8Array, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Op {
+  const r = new Reader(bytes, limits);
+  const op = readOp(r);
+  r.end("op");
+  return op;
+}
+
+/* ───────────────────────────── payloads and batches ───────────────────────────── */
+
+/** Canonical payload bytes of a list of ops: varint count ‖ ops. Throws CodecError (TOO_LARGE beyond maxOpsPerBatch). */
+export function encodePayload(ops: readonly Op[], limits: CodecLimits = DEFAULT_CODEC_LIMITS): Uint8Array {
+  if (!Array.isArray(ops)) throw new CodecError("INVALID_FIELD", "ops must be an array");
+  if (ops.length > limits.maxOpsPerBatch) throw new CodecError("TOO_LARGE", `${ops.length} ops exceed the limit ${limits.maxOpsPerBatch} per batch`);
+  const w = new Writer();
+  w.varint(ops.length);
+  for (const op of ops) writeOp(w, op, limits);
+  return w.finish();
+}
+
+/** Decodes a payload (the whole input). */
+export function decodePayload(bytes: Uint8Array, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Op[] {
+  const r = new Reader(bytes, limits);
+  const ops = readPayload(r);
+  r.end("payload");
+  return ops;
+}
+
+function readPayload(r: Reader): Op[] {
+  const n = r.varint("op count");
+  if (n > r.limits.maxOpsPerBatch) throw new CodecError("TOO_LARGE", `${n} ops exceed the limit ${r.limits.maxOpsPerBatch} per batch`);
+  // each op takes at least 2 bytes: reject impossible counts before allocating
+  if (n * 2 > r.buf.length - r.pos) throw new CodecError("TRUNCATED", `op count ${n} cannot fit in the ${r.buf.length - r.pos} bytes left`);
+  const ops = new Array<Op>(n);
+  for (let i = 0; i < n; i++) ops[i] = readOp(r);
+  return ops;
+}
+
+/** Encoded header fields and signature, followed by `payload` (already canonical bytes). */
+export function encodeBatch(header: BatchHeader, signature: Uint8Array, payload: Uint8Array, limits: CodecLimits = DEFAULT_CODEC_LIMITS): Uint8Array {
+  if (header.parents.length > limits.maxParents) throw new CodecError("TOO_LARGE", `${header.parents.length} parents exceed the limit ${limits.maxParents}`);
+  if (signature.length !== 65) throw new CodecError("INVALID_FIELD", "signature must be 65 bytes");
+  const w = new Writer();
+  w.u8(BATCH_VERSION);
+  w.bytes(hexBytes(header.channelId, 32, "channelId"));
+  w.bytes(hexBytes(header.author, 20, "author"));
+  w.u64(checkU64(header.seq, "seq"));
+  w.u64(checkU64(header.timestamp, "timestamp"));
+  w.varint(header.parents.length);
+  let last = "";
+  for (const p of header.parents) {
+    const lower = p.toLowerCase();
+    if (lower <= last) throw new CodecError("INVALID_FIELD", "parents must be strictly ascending and distinct");
+    last = lower;
+    w.bytes(hexBytes(p, 32, "parent"));
+  }
+  w.bytes(hexBytes(header.payloadDigest, 32, "payloadDigest"));
+  w.bytes(signature);
+  w.bytes(payload);
+  if (w.length > limits.maxBatchBytes) throw new CodecError("TOO_LARGE", `batch of ${w.length} bytes exceeds the limit ${limits.maxBatchBytes}`);
+  return w.finish();
+}
+
+/** A decoded batch plus the exact payload bytes its digest covers. */
+export interface DecodedBatch extends Batch {
+  payload: Uint8Array;
+}
+
+/**
+ * Decodes one batch (the whole input). Checks form only: signature, digest and DAG rules are
+ * `batch.ts` / `dag.ts`. Throws {@link CodecError}.
+ */
+export function decodeBatch(bytes: Uint8Array, limits: CodecLimits = DEFAULT_CODEC_LIMITS): DecodedBatch {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError("INVALID_FIELD", "batch must be a Uint8Array");
+  if (bytes.length > limits.maxBatchBytes) throw new CodecError("TOO_LARGE", `batch of ${bytes.length} bytes exceeds the limit ${limits.maxBatchBytes}`);
+  const r = new Reader(bytes, limits);
+  const version = r.u8("version");
+  if (version !== BATCH_VERSION) throw new CodecError("UNKNOWN_VERSION", `unknown batch version ${version}`);
+  r.need(FIXED_PREFIX - 1, "batch header");
+  const channelId = r.hex(32, "channelId");
+  const author = r.hex(20, "author");
+  const seq = r.u64("seq");
+  const timestamp = r.u64("timestamp");
+  const nParents = r.varint("parent count");
+  if (nParents > limits.maxParents) throw new CodecError("TOO_LARGE", `${nParents} parents exceed the limit ${limits.maxParents}`);
+  const parents: Hex[] = [];
+  for (let i = 0; i < nParents; i++) {
+    const p = r.hex(32, "parent");
+    if (i > 0 && p <= parents[i - 1]!) throw new CodecError("NON_CANONICAL", "parents must be strictly ascending and distinct");
+    parents.push(p);
+  }
+  const payloadDigest = r.hex(32, "payloadDigest");
+  const signature = r.bytes(65, "signature").slice();
+  const payloadStart = r.pos;
+  const ops = readPayload(r);
+  r.end("batch");
+  return {
+    header: { channelId, author, seq, parents, payloadDigest, timestamp },
+    signature,
+    ops,
+    payload: bytes.subarray(payloadStart),
+  };
+}
+
+function hexBytes(hex: string, n: number, what: string): Uint8Array {
+  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !/^0x[0-9a-fA-F]*$/.test(hex)) {
+    throw new CodecError("INVALID_FIELD", `${what} must be 0x + ${2 * n} hex digits`);
+  }
+  return Buffer.from(hex.slice(2), "hex");
+}
+
+function checkU64(v: number, what: string): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new CodecError("OUT_OF_RANGE", `${what} must be a non-negative safe integer`);
+  return v;
+}
+
+function isWellFormed(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+  }
+  return true;
+}
