@@ -9,6 +9,7 @@
 import { Engine } from "../core/engine.js";
 import { OP_TYPES, type Op } from "../core/ops.js";
 import type { Result } from "../core/results.js";
+import { Rejection } from "../core/errors.js";
 
 export class ScenarioError extends Error {
   override readonly name = "ScenarioError";
@@ -100,6 +101,39 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
   cancelOrder: { account: "string", market: "string", orderId: "int", lots: "int" },
   setPrice: { account: "string", asset: "string", price: "amount" },
   setPriceConfig: { account: "string", asset: "string", maxAgeMs: "int" },
+  createReserve: {
+    asset: "string",
+    optimalUsageRatio: "amount",
+    baseVariableBorrowRate: "amount",
+    variableRateSlope1: "amount",
+    variableRateSlope2: "amount",
+    reserveFactor: "int",
+    ltv: "int",
+    liquidationThreshold: "int",
+    liquidationBonus: "int",
+    liquidationProtocolFee: "int",
+    supplyCap: "amount",
+    borrowCap: "amount",
+    permissionlessLiquidation: "boolean",
+    liquidityIndex: "amount",
+    variableBorrowIndex: "amount",
+  },
+  supply: { account: "string", asset: "string", amount: "amount" },
+  // The file's `withdraw` with an `asset` field is this op (see parseOp).
+  withdrawSupply: { account: "string", asset: "string", amount: "amount" },
+  borrow: { account: "string", asset: "string", amount: "amount" },
+  repay: { account: "string", asset: "string", amount: "amount", onBehalfOf: "string" },
+  liquidate: {
+    account: "string",
+    user: "string",
+    collateralAsset: "string",
+    debtAsset: "string",
+    debtToCover: "amount",
+    receiveAToken: "boolean",
+  },
+  getReserve: { asset: "string" },
+  getAccount: { account: "string" },
+  getPrice: { asset: "string" },
   // Queries: they change nothing and print what they read.
   getBalance: { account: "string", token: "string" },
   getPool: { pool: "string" },
@@ -109,7 +143,9 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
   stateRoot: {},
 };
 
-export const QUERY_TYPES = ["getBalance", "getPool", "getLocks", "getDepth", "getOrder", "stateRoot"] as const;
+/** Queries of the oracle and lending pool. */
+export const LENDING_QUERY_TYPES = ["getReserve", "getAccount", "getPrice"] as const;
+export const QUERY_TYPES = ["getBalance", "getPool", "getLocks", "getDepth", "getOrder", "stateRoot", ...LENDING_QUERY_TYPES] as const;
 type QueryType = (typeof QUERY_TYPES)[number];
 export type Query = { type: QueryType } & Record<string, unknown>;
 export type Step = Op | Query;
@@ -177,6 +213,8 @@ function parseOp(raw: Record<string, unknown>, path: string, rename: Record<stri
   if (typeof type !== "string" || !Object.hasOwn(FIELDS, type)) {
     throw new ScenarioError(`${path}.type: unknown op type ${JSON.stringify(type)}; known: ${[...OP_TYPES, ...QUERY_TYPES].join(", ")}`);
   }
+  // `withdraw` is the ledger's exit with `token`, the lending pool's withdrawal with `asset`.
+  if (type === "withdraw" && Object.hasOwn(raw, "asset")) return parseOp({ ...raw, type: "withdrawSupply" }, path, rename);
   const fields = FIELDS[type] as Record<string, FieldKind>;
   const out: Record<string, unknown> = { type };
   for (const [key, value] of Object.entries(raw)) {
@@ -293,6 +331,26 @@ function runStep(engine: Engine, step: Step): { status: "accepted" | "rejected" 
       const order = engine.getOrder(String(step["market"]), Number(step["orderId"]));
       if (order === undefined) return queryRejected("UNKNOWN_ORDER", `no resting order ${String(step["orderId"])}`);
       return { status: "accepted", ...order };
+    }
+    case "getReserve": {
+      const reserve = engine.getReserve(String(step["asset"]));
+      if (reserve === undefined) return queryRejected("UNKNOWN_RESERVE", `no lending reserve for ${String(step["asset"])}`);
+      return { status: "accepted", ...reserve };
+    }
+    case "getAccount": {
+      const account = String(step["account"]);
+      if (!engine.state.accounts.has(account)) return queryRejected("UNKNOWN_ACCOUNT", `unknown account ${account}`);
+      try {
+        return { status: "accepted", ...engine.getLendingAccount(account) };
+      } catch (error) {
+        if (error instanceof Rejection) return queryRejected(error.code, error.message);
+        throw error;
+      }
+    }
+    case "getPrice": {
+      const info = engine.getPrice(String(step["asset"]));
+      if (info.price === undefined) return queryRejected(info.code ?? "UNKNOWN_PRICE", `no fresh price for ${info.asset}`);
+      return { status: "accepted", asset: info.asset, price: info.price, oracles: info.oracles, maxAgeMs: info.maxAgeMs };
     }
     case "stateRoot":
       return { status: "accepted", stateRoot: engine.stateRoot(), exitRoot: engine.exitRoot() };

@@ -1,7 +1,8 @@
 /**
  * Conservation (DESIGN §2): for every token,
  *
- *   Σ free balances + Σ reserved + Σ pool reserves + protocol fees  =  Σ deposits − Σ withdrawals.
+ *   Σ free balances + Σ reserved + Σ pool reserves + protocol fees + Σ lending reserve cash
+ *     =  Σ deposits − Σ withdrawals.
  *
  * Perpetuals: the perps module's vault (margin deposited, insurance fund) counts on the left; inside
  * it, per token, vault = Σ quote balances + insurance fund (a mismatch is a `perps:<token>` violation).
@@ -45,6 +46,8 @@ export function checkConservation(state: EngineState): ConservationReport {
     add(pool.token1, pool.reserve1);
   }
   for (const [token, amount] of state.protocolFees) add(token, amount);
+  // Lending: the underlying each reserve holds (supplied − borrowed − withdrawn + repaid).
+  for (const reserve of state.lending.reserves.values()) add(reserve.asset, reserve.cash);
   for (const [token, amount] of state.perps.vault) add(token, amount);
   for (const amount of state.perps.insurance.values()) if (amount < 0n) negative = true;
 

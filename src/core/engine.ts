@@ -64,6 +64,12 @@ import type {
   RemoveLiquidityOp,
   SetPriceConfigOp,
   SetPriceOp,
+  CreateReserveOp,
+  SupplyOp,
+  WithdrawSupplyOp,
+  BorrowOp,
+  RepayOp,
+  LiquidateOp,
   SwapOp,
   TransferOp,
   WithdrawOp,
@@ -84,6 +90,20 @@ import { createState, type EngineState, type Lock, type Pool, type Token } from 
 import { StateRootCache } from "./stateRoot.js";
 import { applyAdvanceTime } from "./time.js";
 import { applySetPrice, applySetPriceConfig, priceInfo, type PriceInfo, type SetPriceResult } from "./oracle.js";
+import {
+  applyBorrow,
+  applyCreateReserve,
+  applyLiquidate,
+  applyRepay,
+  applySupply,
+  applyWithdrawSupply,
+  lendingAccountView,
+  reserveView,
+  type LendingAccountView,
+  type LendingResult,
+  type LiquidationResult,
+  type ReserveView,
+} from "./lending/pool.js";
 import { applyFundInsurance, applyCreatePerpMarket, applyDepositMargin, applyWithdrawMargin, type MarginResult } from "./perps/market.js";
 import {
   applyClosePosition,
@@ -139,6 +159,12 @@ const HANDLERS: Record<OpType, Handler> = {
   cancelOrder: applyCancelOrder,
   setPrice: applySetPrice,
   setPriceConfig: applySetPriceConfig,
+  createReserve: applyCreateReserve,
+  supply: applySupply,
+  withdrawSupply: applyWithdrawSupply,
+  borrow: applyBorrow,
+  repay: applyRepay,
+  liquidate: applyLiquidate,
   createPerpMarket: applyCreatePerpMarket,
   depositMargin: applyDepositMargin,
   withdrawMargin: applyWithdrawMargin,
@@ -291,6 +317,25 @@ export class Engine {
   setPriceConfig(p: Params<SetPriceConfigOp>): Result<{ asset: string; maxAgeMs: number }> {
     return this.run("setPriceConfig", p) as Result<{ asset: string; maxAgeMs: number }>;
   }
+  createReserve(p: Params<CreateReserveOp>): Result<{ asset: string }> {
+    return this.run("createReserve", p) as Result<{ asset: string }>;
+  }
+  supply(p: Params<SupplyOp>): Result<LendingResult> {
+    return this.run("supply", p) as Result<LendingResult>;
+  }
+  /** Lending withdrawal (Aave `withdraw`); the ledger's `withdraw` leaves the channel. */
+  withdrawSupply(p: Params<WithdrawSupplyOp>): Result<LendingResult> {
+    return this.run("withdrawSupply", p) as Result<LendingResult>;
+  }
+  borrow(p: Params<BorrowOp>): Result<LendingResult> {
+    return this.run("borrow", p) as Result<LendingResult>;
+  }
+  repay(p: Params<RepayOp>): Result<LendingResult> {
+    return this.run("repay", p) as Result<LendingResult>;
+  }
+  liquidate(p: Params<LiquidateOp>): Result<LiquidationResult> {
+    return this.run("liquidate", p) as Result<LiquidationResult>;
+  }
 
   createPerpMarket(p: Params<CreatePerpMarketOp>): Result<{ market: string }> {
     return this.run("createPerpMarket", p) as Result<{ market: string }>;
@@ -325,6 +370,19 @@ export class Engine {
   /** The oracle price of `asset` now (median of fresh reports), or why there is none. */
   getPrice(asset: string): PriceInfo {
     return priceInfo(this.state, asset);
+  }
+  /** Lending reserve of `asset`: rates, indexes and totals accrued to now, or undefined. */
+  getReserve(asset: string): ReserveView | undefined {
+    const r = this.state.lending.reserves.get(asset);
+    return r === undefined ? undefined : reserveView(this.state, r);
+  }
+  /**
+   * Lending position of `account`: health factor (ray), collateral and debt. Throws a Rejection
+   * (STALE_PRICE / UNKNOWN_PRICE) when a reserve it uses has no fresh price; use the scenario query for a
+   * result instead.
+   */
+  getLendingAccount(account: string): LendingAccountView {
+    return lendingAccountView(this.state, account);
   }
 
   /** The account's perpetuals margin, one section per collateral token (empty if it never used perps). */

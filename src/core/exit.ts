@@ -7,7 +7,10 @@
  *   + Σ over pools of ⌊lpShares · reserve / totalSupply⌋ (LP shares redeemed pro rata, rounded down).
  *   + perpetuals: max(0, equity) with positions closed at the index price; the perps insurance fund
  *     exits to {@link PROTOCOL_ADDRESS} (`perps/view.ts` `perpExitAmounts`: how a shortfall is shared).
- * Protocol fees exit to {@link PROTOCOL_ADDRESS}. The rounding dust of LP redemption and the
+ *   + lending: each supply balance paid pro rata out of the reserve's cash (plus borrowers' debt netted
+ *     against their own free balance of the asset, which is deducted from that free balance), rounded
+ *     down and capped at the balance — see `lendingExitAdjustments` in `lending/pool.ts`.
+ * Protocol fees (and the lending treasury's share) exit to {@link PROTOCOL_ADDRESS}. The rounding dust of LP redemption and the
  * MINIMUM_LIQUIDITY locked in each pool are claimable by nobody, so Σ exit amounts ≤ deposits −
  * withdrawals for every token: the contract can always pay every leaf.
  *
@@ -20,6 +23,7 @@ import { hexToBytes } from "@noble/hashes/utils.js";
 import { PROTOCOL_ADDRESS } from "./address.js";
 import { merkleProof, merkleRoot, toHex } from "./merkle.js";
 import { perpExitAmounts } from "./perps/view.js";
+import { lendingExitAdjustments } from "./lending/pool.js";
 import type { EngineState } from "./state.js";
 
 export interface ExitLeaf {
@@ -34,6 +38,7 @@ export interface ExitLeaf {
 
 export function exitLeaves(state: EngineState): ExitLeaf[] {
   const leaves: ExitLeaf[] = [];
+  const lending = lendingExitAdjustments(state);
   const perps = perpExitAmounts(state);
   for (const account of state.accounts.values()) {
     const amounts = new Map<string, bigint>();
@@ -49,9 +54,16 @@ export function exitLeaves(state: EngineState): ExitLeaf[] {
       add(pool.token1, (shares * pool.reserve1) / pool.totalSupply);
     }
     for (const [token, amount] of perps.accounts.get(account.id) ?? []) add(token, amount);
+    // Lending (lending/pool.ts): debt netted against the free balance (negative), supply paid pro rata.
+    for (const [token, delta] of lending.accounts.get(account.id) ?? []) {
+      const next = (amounts.get(token) ?? 0n) + delta;
+      if (next > 0n) amounts.set(token, next);
+      else amounts.delete(token);
+    }
     for (const [token, amount] of amounts) leaves.push(leaf(state, account.id, account.address, token, amount));
   }
   const protocol = new Map(state.protocolFees);
+  for (const [token, amount] of lending.protocol) protocol.set(token, (protocol.get(token) ?? 0n) + amount);
   for (const [token, amount] of perps.insurance) protocol.set(token, (protocol.get(token) ?? 0n) + amount);
   for (const [token, amount] of protocol) {
     if (amount > 0n) leaves.push(leaf(state, "protocol", PROTOCOL_ADDRESS, token, amount));

@@ -295,6 +295,88 @@ export interface SetPriceConfigOp {
   maxAgeMs: number;
 }
 
+/* ───────────────────────────── lending (lending/pool.ts) ───────────────────────────── */
+
+/**
+ * Creates an Aave V3-style lending reserve for token `asset`. Rate parameters are APRs/ratios in
+ * **ray** (1e27 = 100%), as Aave's DefaultReserveInterestRateStrategy; risk parameters in **basis
+ * points** (10000 = 100%), as Aave's reserve configuration.
+ */
+export interface CreateReserveOp {
+  type: "createReserve";
+  asset: string;
+  /** Ray in (0, 1e27]. */
+  optimalUsageRatio: bigint;
+  baseVariableBorrowRate: bigint;
+  variableRateSlope1: bigint;
+  variableRateSlope2: bigint;
+  /** Bps 0..10000. */
+  reserveFactor: number;
+  ltv: number;
+  liquidationThreshold: number;
+  /** Bps 0..20000; > 10000 when liquidationThreshold > 0 (10500 = 5% bonus). */
+  liquidationBonus: number;
+  /** Bps of the bonus to the protocol, 0..10000; default 0. */
+  liquidationProtocolFee?: number;
+  /** Base units; absent or 0 = no cap. */
+  supplyCap?: bigint;
+  borrowCap?: bigint;
+  /** Anybody may liquidate this reserve's debt; default false (Liquidator role only). */
+  permissionlessLiquidation?: boolean;
+  /** Starting indexes in ray (default 1e27): for continuing an existing reserve, e.g. a replay. */
+  liquidityIndex?: bigint;
+  variableBorrowIndex?: bigint;
+}
+
+/** Supplies `amount` of `asset` from the free balance into the reserve (Aave `supply`). */
+export interface SupplyOp {
+  type: "supply";
+  account: string;
+  asset: string;
+  amount: bigint;
+}
+
+/**
+ * Withdraws `amount` of supplied `asset` back to the free balance (Aave `withdraw`). Named
+ * `withdrawSupply` because `withdraw` is the ledger's exit; the scenario file's `withdraw` with an
+ * `asset` field is this op.
+ */
+export interface WithdrawSupplyOp {
+  type: "withdrawSupply";
+  account: string;
+  asset: string;
+  amount: bigint;
+}
+
+/** Borrows `amount` of `asset` at the variable rate into the free balance (Aave `borrow`). */
+export interface BorrowOp {
+  type: "borrow";
+  account: string;
+  asset: string;
+  amount: bigint;
+}
+
+/** Repays up to `amount` of `onBehalfOf`'s (default: own) `asset` debt from the free balance. */
+export interface RepayOp {
+  type: "repay";
+  account: string;
+  asset: string;
+  amount: bigint;
+  onBehalfOf?: string;
+}
+
+/** Liquidates `user` (HF < 1): repays up to `debtToCover` of `debtAsset`, seizes `collateralAsset`. */
+export interface LiquidateOp {
+  type: "liquidate";
+  account: string;
+  user: string;
+  collateralAsset: string;
+  debtAsset: string;
+  debtToCover: bigint;
+  /** Receive the collateral as supply balance instead of underlying; default false. */
+  receiveAToken?: boolean;
+}
+
 export type Op =
   | CreateTokenOp
   | CreateAccountOp
@@ -318,6 +400,12 @@ export type Op =
   | CancelOrderOp
   | SetPriceOp
   | SetPriceConfigOp
+  | CreateReserveOp
+  | SupplyOp
+  | WithdrawSupplyOp
+  | BorrowOp
+  | RepayOp
+  | LiquidateOp
   | PerpOp;
 
 export type OpType = Op["type"];
@@ -345,5 +433,11 @@ export const OP_TYPES: readonly OpType[] = [
   "cancelOrder",
   "setPrice",
   "setPriceConfig",
+  "createReserve",
+  "supply",
+  "withdrawSupply",
+  "borrow",
+  "repay",
+  "liquidate",
   ...PERP_OP_TYPES,
 ];

@@ -5,6 +5,7 @@
  */
 import type { Market } from "./orderbook/market.js";
 import { createOracleState, type OracleState } from "./oracle.js";
+import { createLendingState, type LendingState } from "./lending/pool.js";
 import { createPerpsState, type PerpsState } from "./perps/state.js";
 
 export interface Token {
@@ -114,6 +115,8 @@ export interface EngineState {
   nextOrderId: number;
   /** Oracle price reports per asset (see oracle.ts). */
   readonly oracle: OracleState;
+  /** Lending reserves (see lending/pool.ts). */
+  readonly lending: LendingState;
   /** Perpetual futures: markets, margin accounts, vault, insurance fund (see perps/). */
   readonly perps: PerpsState;
   /** Entities changed since the last state-root computation (see `stateRoot.ts`). */
@@ -134,6 +137,7 @@ export function createState(): EngineState {
     timeMs: 0,
     nextOrderId: 1,
     oracle: createOracleState(),
+    lending: createLendingState(),
     perps: createPerpsState(),
     dirtyAccounts: new Set(),
     dirtyPools: new Set(),

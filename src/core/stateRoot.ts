@@ -7,6 +7,7 @@
  *   `p:<id>`      pool: tokens, fee, reserves, supply, then (once used) lock policy, open locks, S/O sums, fee votes
  *   `m:<id>`      market: config and every resting order in priority order (`encodeMarket`)
  *   `o:<asset>`   oracle: staleness limit and each oracle's latest report (`encodeAssetPrices`)
+ *   `l:<asset>`   lending reserve: config, indexes, rates, cash, scaled supply/debt per account (`encodeReserve`)
  *   `pm:<id>`, `pa:<id>`, `pg`  perpetuals: market (params, funding, positions), account quote
  *                 balances, module vault/insurance fund/bad debt (`encodePerpsLeaf`)
  *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees
@@ -22,6 +23,7 @@ import { createHash } from "node:crypto";
 import { encodeLockState } from "./amm/lockswap.js";
 import { encodeMarket } from "./orderbook/market.js";
 import { encodeAssetPrices } from "./oracle.js";
+import { encodeReserve } from "./lending/pool.js";
 import { encodePerpsLeaf } from "./perps/market.js";
 import type { Account, EngineState, Pool, Token } from "./state.js";
 
@@ -49,6 +51,8 @@ export class StateRootCache {
     state.dirtyMarkets.clear();
     for (const prices of state.oracle.dirty) this.put(`o:${prices.asset}`, encodeAssetPrices(prices));
     state.oracle.dirty.clear();
+    for (const reserve of state.lending.dirty) this.put(`l:${reserve.asset}`, encodeReserve(reserve));
+    state.lending.dirty.clear();
     for (const key of state.perps.dirty) {
       const text = encodePerpsLeaf(state.perps, key);
       if (text !== undefined) this.put(key, text);
