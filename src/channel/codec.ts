@@ -91,8 +91,15 @@ const INT = 2;
 const BOOL = 3;
 const ENUM = 4;
 const ROLES = 5;
+const STRS = 6;
 
-interface Field {
+/** Most strings in one list field (route pools, lock allow-lists). */
+export const MAX_LIST_LENGTH = 256;
+
+/** Field kinds of {@link OP_FIELDS} (exported for schema-driven tests). */
+export const FIELD_KINDS = { STR: 0, BIG: 1, INT: 2, BOOL: 3, ENUM: 4, ROLES: 5, STRS: 6 } as const;
+
+export interface Field {
   name: string;
   kind: number;
   optional: boolean;
@@ -102,6 +109,7 @@ interface Field {
 const SIDES = ["buy", "sell"] as const;
 const TIFS = ["GTC", "IOC", "FOK"] as const;
 const STPS = ["cancelTaker", "cancelMaker", "cancelBoth"] as const;
+const LOCK_POLICIES = ["off", "anybody", "allowList"] as const;
 
 const req = (name: string, kind: number, values?: readonly string[]): Field => ({ name, kind, optional: false, ...(values ? { values } : {}) });
 const opt = (name: string, kind: number, values?: readonly string[]): Field => ({ name, kind, optional: true, ...(values ? { values } : {}) });
@@ -114,7 +122,15 @@ export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = {
   deposit: [req("account", STR), req("token", STR), req("amount", BIG)],
   withdraw: [req("account", STR), req("token", STR), req("amount", BIG)],
   transfer: [req("from", STR), req("to", STR), req("token", STR), req("amount", BIG)],
-  createPool: [req("pool", STR), req("token0", STR), req("token1", STR), req("feePpm", INT)],
+  createPool: [
+    req("pool", STR),
+    req("token0", STR),
+    req("token1", STR),
+    req("feePpm", INT),
+    opt("lockPolicy", ENUM, LOCK_POLICIES),
+    opt("lockAllowList", STRS),
+    opt("admin", STR),
+  ],
   addLiquidity: [req("account", STR), req("pool", STR), req("amount0Desired", BIG), req("amount1Desired", BIG), opt("amount0Min", BIG), opt("amount1Min", BIG)],
   removeLiquidity: [req("account", STR), req("pool", STR), req("liquidity", BIG), opt("amount0Min", BIG), opt("amount1Min", BIG)],
   swap: [req("account", STR), req("pool", STR), req("tokenIn", STR), opt("amountIn", BIG), opt("minAmountOut", BIG), opt("amountOut", BIG), opt("maxAmountIn", BIG)],
@@ -133,6 +149,57 @@ export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = {
   cancelOrder: [req("account", STR), req("market", STR), req("orderId", INT), opt("lots", INT)],
   setPrice: [req("account", STR), req("asset", STR), req("price", BIG)],
   setPriceConfig: [req("account", STR), req("asset", STR), req("maxAgeMs", INT)],
+  acquireLock: [req("account", STR), req("pool", STR), req("tokenIn", STR), req("amountIn", BIG), opt("minAmountOut", BIG), req("expiryMs", INT), opt("payOnExecute", BOOL)],
+  executeLock: [req("account", STR), req("lockId", STR)],
+  cancelLock: [req("account", STR), req("lockId", STR)],
+  routeSwap: [req("account", STR), req("route", STRS), req("tokenIn", STR), req("amountIn", BIG), opt("minAmountOut", BIG)],
+  setLockPolicy: [req("account", STR), req("pool", STR), req("lockPolicy", ENUM, LOCK_POLICIES), opt("lockAllowList", STRS)],
+  voteFee: [req("account", STR), req("pool", STR), req("feePpm", INT)],
+  createReserve: [
+    req("asset", STR),
+    req("optimalUsageRatio", BIG),
+    req("baseVariableBorrowRate", BIG),
+    req("variableRateSlope1", BIG),
+    req("variableRateSlope2", BIG),
+    req("reserveFactor", INT),
+    req("ltv", INT),
+    req("liquidationThreshold", INT),
+    req("liquidationBonus", INT),
+    opt("liquidationProtocolFee", INT),
+    opt("supplyCap", BIG),
+    opt("borrowCap", BIG),
+    opt("permissionlessLiquidation", BOOL),
+    opt("liquidityIndex", BIG),
+    opt("variableBorrowIndex", BIG),
+  ],
+  supply: [req("account", STR), req("asset", STR), req("amount", BIG)],
+  withdrawSupply: [req("account", STR), req("asset", STR), req("amount", BIG)],
+  borrow: [req("account", STR), req("asset", STR), req("amount", BIG)],
+  repay: [req("account", STR), req("asset", STR), req("amount", BIG), opt("onBehalfOf", STR)],
+  liquidate: [req("account", STR), req("user", STR), req("collateralAsset", STR), req("debtAsset", STR), req("debtToCover", BIG), opt("receiveAToken", BOOL)],
+  createPerpMarket: [
+    req("market", STR),
+    req("quote", STR),
+    req("asset", STR),
+    req("assetDecimals", INT),
+    req("lotSize", BIG),
+    req("tickSize", BIG),
+    req("imfPpm", INT),
+    req("mmfPpm", INT),
+    req("maxLeverage", INT),
+    req("makerFeePpm", INT),
+    req("takerFeePpm", INT),
+    opt("liquidationFeePpm", INT),
+    opt("impactNotional", BIG),
+  ],
+  depositMargin: [req("account", STR), req("token", STR), req("amount", BIG)],
+  withdrawMargin: [req("account", STR), req("token", STR), req("amount", BIG)],
+  fundInsurance: [req("account", STR), req("token", STR), req("amount", BIG)],
+  openPosition: [req("account", STR), req("market", STR), req("side", ENUM, SIDES), req("lots", INT), opt("worstPriceTicks", INT), opt("selfTradePrevention", ENUM, STPS)],
+  closePosition: [req("account", STR), req("market", STR), opt("worstPriceTicks", INT), opt("selfTradePrevention", ENUM, STPS)],
+  updateFundingRate: [req("market", STR)],
+  settleFunding: [req("market", STR)],
+  liquidatePosition: [req("liquidator", STR), req("account", STR), req("market", STR)],
 };
 
 /**
@@ -157,6 +224,27 @@ export const OP_TAGS: Readonly<Partial<Record<OpType, number>>> = {
   cancelOrder: 14,
   setPrice: 15,
   setPriceConfig: 16,
+  acquireLock: 17,
+  executeLock: 18,
+  cancelLock: 19,
+  routeSwap: 20,
+  setLockPolicy: 21,
+  voteFee: 22,
+  createReserve: 23,
+  supply: 24,
+  withdrawSupply: 25,
+  borrow: 26,
+  repay: 27,
+  liquidate: 28,
+  createPerpMarket: 29,
+  depositMargin: 30,
+  withdrawMargin: 31,
+  fundInsurance: 32,
+  openPosition: 33,
+  closePosition: 34,
+  updateFundingRate: 35,
+  settleFunding: 36,
+  liquidatePosition: 37,
 };
 
 const TYPE_BY_TAG: (OpType | undefined)[] = [];
@@ -166,6 +254,7 @@ for (const type of OP_TYPES) {
   const fields = OP_FIELDS[type];
   if (tag === undefined || fields === undefined) continue;
   TYPE_BY_TAG[tag] = type;
+  if (fields.filter((f) => f.optional).length > 8) throw new Error(`codec: ${type} has more than 8 optional fields (one flags byte)`);
   ALLOWED_KEYS[type] = new Set(["type", ...fields.map((f) => f.name)]);
 }
 
@@ -422,6 +511,13 @@ function writeField(w: Writer, type: string, f: Field, v: unknown, limits: Codec
       w.u8(i);
       return;
     }
+    case STRS: {
+      if (!Array.isArray(v)) throw new CodecError("INVALID_FIELD", `${where} must be an array of strings`);
+      if (v.length > MAX_LIST_LENGTH) throw new CodecError("TOO_LARGE", `${where}: ${v.length} entries exceed the limit ${MAX_LIST_LENGTH}`);
+      w.varint(v.length);
+      for (const x of v) writeField(w, type, { name: `${f.name}[]`, kind: STR, optional: false }, x, limits);
+      return;
+    }
     case ROLES: {
       if (!Array.isArray(v)) throw new CodecError("INVALID_FIELD", `${where} must be an array of role names`);
       let last = -1;
@@ -481,6 +577,13 @@ function readField(r: Reader, type: string, f: Field): unknown {
       const value = f.values![i];
       if (value === undefined) throw new CodecError("UNKNOWN_TAG", `${where}: unknown value index ${i}`);
       return value;
+    }
+    case STRS: {
+      const n = r.varint(where);
+      if (n > MAX_LIST_LENGTH) throw new CodecError("TOO_LARGE", `${where}: ${n} entries exceed the limit ${MAX_LIST_LENGTH}`);
+      const out: string[] = [];
+      for (let k = 0; k < n; k++) out.push(r.str(`${where}[${k}]`));
+      return out;
     }
     default: {
       const n = r.varint(where);

@@ -3,12 +3,14 @@
  * and then every delivered batch applied in the total order of `order.ts`, ops in batch order.
  *
  * **Permissions.** A participant acts only for itself: its engine account id is its lower-case
- * address (`identity.ts`), and an op whose actor field (`from` for transfer, `account` otherwise) is
- * not the batch author's account is rejected `NOT_PERMITTED` without reaching the engine. Setup ops
- * (createToken, createAccount, createPool, createMarket, deposit, advanceTime) come only from the
- * channel's genesis config and are rejected `NOT_PERMITTED` inside batches; so is any op type not in
- * {@link BATCH_OP_TYPES} (new core op types are denied until allowed here). Role checks are the
- * engine's own (an Observer's trade is rejected `NOT_PERMITTED` by the engine).
+ * address (`identity.ts`), and an op whose actor field (`from` for transfer, `liquidator` for
+ * liquidatePosition, `account` otherwise) is not the batch author's account is rejected
+ * `NOT_PERMITTED` without reaching the engine. Setup ops (createToken, createAccount, createPool,
+ * createMarket, createReserve, createPerpMarket, deposit, advanceTime) come only from the channel's
+ * genesis config and are rejected `NOT_PERMITTED` inside batches, as are the funding maintenance ops
+ * (updateFundingRate, settleFunding: they have no actor; they will be driven by checkpoints) and any
+ * op type not in {@link BATCH_OP_TYPES} (new core op types are denied until allowed here). Role
+ * checks are the engine's own (an Observer's trade is rejected `NOT_PERMITTED` by the engine).
  *
  * **Fast path.** A delivered batch that sorts last while the state is up to date is applied at once
  * (an honest author's own batch always does: its parents are all current heads).
@@ -40,6 +42,23 @@ import type { TotalOrder } from "./order.js";
 
 /** Op types a participant may put in a batch; everything else is genesis-only or not yet allowed. */
 export const BATCH_OP_TYPES: ReadonlySet<OpType> = new Set<OpType>([
+  "acquireLock",
+  "executeLock",
+  "cancelLock",
+  "routeSwap",
+  "setLockPolicy",
+  "voteFee",
+  "supply",
+  "withdrawSupply",
+  "borrow",
+  "repay",
+  "liquidate",
+  "depositMargin",
+  "withdrawMargin",
+  "fundInsurance",
+  "openPosition",
+  "closePosition",
+  "liquidatePosition",
   "withdraw",
   "transfer",
   "addLiquidity",
@@ -58,7 +77,8 @@ export function batchPermission(op: Op, author: string): Rejected | undefined {
   if (typeof type !== "string" || !BATCH_OP_TYPES.has(type as OpType)) {
     return { status: "rejected", code: "NOT_PERMITTED", message: `${String(type)} is not allowed in a participant's batch (setup ops come from the channel's genesis)` };
   }
-  const actor = type === "transfer" ? (op as { from?: unknown }).from : (op as { account?: unknown }).account;
+  const actor =
+    type === "transfer" ? (op as { from?: unknown }).from : type === "liquidatePosition" ? (op as { liquidator?: unknown }).liquidator : (op as { account?: unknown }).account;
   const own = participantAccountId(author);
   if (actor !== own) {
     return { status: "rejected", code: "NOT_PERMITTED", message: `${author} may act only for its own account ${own}, not ${String(actor)}` };
