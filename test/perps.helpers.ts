@@ -8,7 +8,8 @@
  */
 import { expect } from "vitest";
 import { Engine } from "../src/core/engine.js";
-import type { Result } from "../src/core/results.js";
+import type { OrderResult, Result } from "../src/core/results.js";
+import type { PerpOrderResult } from "../src/core/perps/orders.js";
 import type { PerpAccountView } from "../src/core/perps/view.js";
 
 export const USDC = 1_000_000n; // one whole USDC in base units
@@ -22,6 +23,11 @@ export function usd8(value: string): bigint {
 export function ok<T extends object>(r: Result<T>): T & { status: "accepted" } {
   if (r.status !== "accepted") throw new Error(`rejected ${r.code}: ${r.message}`);
   return r;
+}
+
+/** An accepted order on a perp market (placeOrder's result there carries the perp fields). */
+export function perpOk(r: Result<OrderResult>): PerpOrderResult {
+  return ok(r) as unknown as PerpOrderResult;
 }
 
 export interface PerpSetup {

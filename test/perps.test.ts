@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { bankruptcyQuote, fillablePriceTicks } from "../src/core/perps/liquidation.js";
-import { USDC, expectConserved, ok, perpEngine, trader, usdcSection, usd8 } from "./perps.helpers.js";
+import { USDC, expectConserved, ok, perpEngine, perpOk, trader, usdcSection, usd8 } from "./perps.helpers.js";
 
 describe("dYdX liquidation-price examples (v4 docs, concepts/trading/liquidations)", () => {
   // "Isolated Liquidation Price": deposit $1,000, short 3 ETH at $3,000, MMF 5% ⇒
@@ -13,7 +13,7 @@ describe("dYdX liquidation-price examples (v4 docs, concepts/trading/liquidation
     const { engine, setPrice } = perpEngine({ imfPpm: 100_000, mmfPpm: 50_000, maxLeverage: 10 });
     trader(engine, "alice", 1000n * USDC);
     ok(engine.placeOrder({ account: "mm", market: "ETH-PERP", side: "buy", priceTicks: 300_000, lots: 3000 }));
-    const sold = ok(engine.placeOrder({ account: "alice", market: "ETH-PERP", side: "sell", priceTicks: 300_000, lots: 3000, timeInForce: "IOC" }));
+    const sold = perpOk(engine.placeOrder({ account: "alice", market: "ETH-PERP", side: "sell", priceTicks: 300_000, lots: 3000, timeInForce: "IOC" }));
     expect(sold.position).toBe(-3000);
     expect(usdcSection(engine, "alice")).toMatchObject({ quoteBalance: 10_000n * USDC, equity: 1000n * USDC, maintenanceRequirement: 450n * USDC });
 
@@ -101,7 +101,7 @@ describe("margin checks", () => {
     });
     expect(engine.stateRoot()).toBe(before);
     // exactly 10x: 3.333 ETH = 9,999 notional, IMR 999.9 ≤ 1,000
-    const r = ok(engine.placeOrder({ account: "carol", market: "ETH-PERP", side: "buy", priceTicks: 300_000, lots: 3333, timeInForce: "IOC" }));
+    const r = perpOk(engine.placeOrder({ account: "carol", market: "ETH-PERP", side: "buy", priceTicks: 300_000, lots: 3333, timeInForce: "IOC" }));
     expect(r.position).toBe(3333);
     expect(usdcSection(engine, "carol")).toMatchObject({ equity: 1000n * USDC, effectiveInitialRequirement: 999_900_000n, freeCollateral: 100_000n });
     // withdrawing more than the free collateral is rejected; exactly it is accepted
@@ -120,7 +120,7 @@ describe("margin checks", () => {
     // dave bids 1 ETH at 3000: IMR 300 ≤ 300 at placement
     const bid = ok(engine.placeOrder({ account: "dave", market: "ETH-PERP", side: "buy", priceTicks: 300_000, lots: 1000 }));
     setPrice("ETH-USD", "2900"); // the same fill now leaves equity 200 below IMR 290
-    const r = ok(engine.placeOrder({ account: "erin", market: "ETH-PERP", side: "sell", priceTicks: 300_000, lots: 1000, timeInForce: "IOC" }));
+    const r = perpOk(engine.placeOrder({ account: "erin", market: "ETH-PERP", side: "sell", priceTicks: 300_000, lots: 1000, timeInForce: "IOC" }));
     expect(r.undercollateralizedCancelled).toEqual([bid.orderId]);
     expect(r.filledLots).toBe(0);
     expect(engine.getOrder("ETH-PERP", bid.orderId)).toBeUndefined();
