@@ -345,9 +345,9 @@ export class Replica {
     const now = new Map<Hex, Result[]>();
     for (const node of nodes) {
       const position = this.order.insert(node, (id) => this.dag.get(id as Hex));
+      for (const cb of this.listeners.delivered) cb(node);
       const results = this.tentative.inserted(node, position);
       if (results !== undefined) now.set(node.id, results);
-      for (const cb of this.listeners.delivered) cb(node);
     }
     for (const ev of equivocations) for (const cb of this.listeners.equivocation) cb(ev);
     return now;
