@@ -11,7 +11,8 @@
  *   of quote balance Q from buyer to seller; fees come out of Q (and out of the module's vault into
  *   `protocolFees`). Nothing is reserved for resting orders.
  * - **Placement check (worst case):** the order is rejected unless, had it filled completely at its
- *   limit price and paid the highest fee it could (GTC: max(maker, taker); otherwise taker), the
+ *   limit price and paid the highest fee it could (GTC: max(maker, taker); otherwise taker; per lot,
+ *   rounded up, which bounds the per-fill rounding), the
  *   account's free collateral would be ≥ 0 — or the order only reduces the position and does not lower
  *   free collateral. Free collateral is equity − Σ|S|·P·max(IMF, 1/maxLeverage) at the index price
  *   (`margin.ts`). Rejected `INSUFFICIENT_MARGIN` if it fails with the market IMF alone,
@@ -139,8 +140,10 @@ function perpOrder(state: EngineState, o: OrderSpec): Accepted<PerpOrderResult> 
   if (Math.abs(newLots) > MAX_POSITION_LOTS) reject("LIMIT_EXCEEDED", `position would exceed ${MAX_POSITION_LOTS} lots`);
 
   const mayRest = tif === "GTC";
-  const notional = BigInt(lots) * BigInt(limitTicks) * book.tickSize;
-  const fee = feeUp(notional, mayRest ? book.maxFeePpm : book.takerFeePpm);
+  const lotNotional = BigInt(limitTicks) * book.tickSize;
+  const notional = BigInt(lots) * lotNotional;
+  // Fees are rounded up per fill; ⌈k·p·f⌉ ≤ k·⌈p·f⌉, so lots × the per-lot fee at the limit bounds them all.
+  const fee = BigInt(lots) * feeUp(lotNotional, mayRest ? book.maxFeePpm : book.takerFeePpm);
   const quoteDelta = isBuy ? -(notional + fee) : notional - fee;
   const check = tradeCheck(state.perps, pa, market, newLots, quoteDelta, prices);
   if (check === "price") reject("STALE_PRICE", `${account.id}: an index price of another open position is unavailable`);
