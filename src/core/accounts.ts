@@ -41,7 +41,7 @@ export function applyCreateAccount(state: EngineState, op: CreateAccountOp): Acc
   if (owner !== undefined) reject("ALREADY_EXISTS", `address ${address} already belongs to account ${owner}`);
   if (state.accounts.size >= MAX_ACCOUNTS) reject("LIMIT_EXCEEDED", `at most ${MAX_ACCOUNTS} accounts`);
 
-  const account = { id, address, roles, free: new Map(), reserved: new Map(), lpShares: new Map() };
+  const account = { id, address, roles, free: new Map(), reserved: new Map(), lpShares: new Map(), withdrawn: new Map<string, bigint>() };
   state.accounts.set(id, account);
   state.accountByAddress.set(address, id);
   state.dirtyAccounts.add(account);
@@ -66,7 +66,10 @@ export function applyDeposit(state: EngineState, op: DepositOp): Accepted<Balanc
   return { status: "accepted", balance: freeOf(account, token.symbol) };
 }
 
-/** Debits a withdrawal from the free balance. Any account may withdraw its own funds, whatever its roles. */
+/**
+ * Debits a withdrawal from the free balance and adds it to the account's cumulative `withdrawn` (what the
+ * settlement contract may pay it mid-channel). Any account may withdraw its own funds, whatever its roles.
+ */
 export function applyWithdraw(state: EngineState, op: WithdrawOp): Accepted<BalanceResult> {
   const account = requireAccount(state, op.account, "account");
   const token = requireToken(state, op.token, "token");
@@ -75,6 +78,8 @@ export function applyWithdraw(state: EngineState, op: WithdrawOp): Accepted<Bala
 
   totalsOf(state, token.symbol).withdrawn += amount;
   debit(state, account, token.symbol, amount);
+  // Cumulative per account, for the exit leaf (exit.ts): the contract pays withdrawn − paid once.
+  account.withdrawn.set(token.symbol, (account.withdrawn.get(token.symbol) ?? 0n) + amount);
   return { status: "accepted", balance: freeOf(account, token.symbol) };
 }
 

@@ -14,9 +14,13 @@
  * MINIMUM_LIQUIDITY locked in each pool are claimable by nobody, so Σ exit amounts ≤ deposits −
  * withdrawals for every token: the contract can always pay every leaf.
  *
- * Leaf: keccak256(keccak256(abi.encode(address account, address token, uint256 amount))), as
- * OpenZeppelin's StandardMerkleTree; leaves sorted by (account address, token address); zero amounts
- * omitted.
+ * Leaf: keccak256(keccak256(abi.encode(address account, address token, uint256 amount,
+ * uint256 withdrawn))), as OpenZeppelin's StandardMerkleTree; leaves sorted by (account address, token
+ * address); a leaf is omitted when both amount and withdrawn are zero. `withdrawn` is the account's
+ * cumulative withdrawal of the token (ledger `withdraw` ops, `Account.withdrawn`): the settlement
+ * contract (contracts/Adjudicator.sol) records what it has paid per (account, token) and pays
+ * `withdrawn − paid` on a mid-channel withdrawal and `amount + withdrawn − paid` on the final claim, so
+ * each unit leaves once. Σ (amount + withdrawn) ≤ Σ deposits for every token.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
@@ -32,8 +36,10 @@ export interface ExitLeaf {
   accountAddress: string;
   token: string;
   tokenAddress: string;
-  /** Base units. */
+  /** Base units the account holds in the channel now (what it could take out on close). */
   amount: bigint;
+  /** Base units the account has withdrawn so far, cumulative (paid by the contract's `withdraw`). */
+  withdrawn: bigint;
 }
 
 export function exitLeaves(state: EngineState): ExitLeaf[] {
@@ -60,24 +66,28 @@ export function exitLeaves(state: EngineState): ExitLeaf[] {
       if (next > 0n) amounts.set(token, next);
       else amounts.delete(token);
     }
-    for (const [token, amount] of amounts) leaves.push(leaf(state, account.id, account.address, token, amount));
+    for (const [token, amount] of amounts) leaves.push(leaf(state, account.id, account.address, token, amount, account.withdrawn.get(token) ?? 0n));
+    for (const [token, withdrawn] of account.withdrawn) {
+      if (!amounts.has(token) && withdrawn > 0n) leaves.push(leaf(state, account.id, account.address, token, 0n, withdrawn));
+    }
   }
   const protocol = new Map(state.protocolFees);
   for (const [token, amount] of lending.protocol) protocol.set(token, (protocol.get(token) ?? 0n) + amount);
   for (const [token, amount] of perps.insurance) protocol.set(token, (protocol.get(token) ?? 0n) + amount);
   for (const [token, amount] of protocol) {
-    if (amount > 0n) leaves.push(leaf(state, "protocol", PROTOCOL_ADDRESS, token, amount));
+    if (amount > 0n) leaves.push(leaf(state, "protocol", PROTOCOL_ADDRESS, token, amount, 0n));
   }
   leaves.sort((a, b) => compare(a.accountAddress, b.accountAddress) || compare(a.tokenAddress, b.tokenAddress));
   return leaves;
 }
 
-/** keccak256(keccak256(abi.encode(account, token, amount))). */
+/** keccak256(keccak256(abi.encode(account, token, amount, withdrawn))). */
 export function exitLeafHash(leaf: ExitLeaf): Uint8Array {
-  const encoded = new Uint8Array(96);
+  const encoded = new Uint8Array(128);
   encoded.set(hexToBytes(leaf.accountAddress.slice(2)), 12);
   encoded.set(hexToBytes(leaf.tokenAddress.slice(2)), 44);
   encoded.set(hexToBytes(leaf.amount.toString(16).padStart(64, "0")), 64);
+  encoded.set(hexToBytes(leaf.withdrawn.toString(16).padStart(64, "0")), 96);
   return keccak_256(keccak_256(encoded));
 }
 
@@ -91,9 +101,9 @@ export function exitProof(leaves: readonly ExitLeaf[], index: number): string[] 
   return merkleProof(leaves.map(exitLeafHash), index).map(toHex);
 }
 
-function leaf(state: EngineState, account: string, accountAddress: string, token: string, amount: bigint): ExitLeaf {
+function leaf(state: EngineState, account: string, accountAddress: string, token: string, amount: bigint, withdrawn: bigint): ExitLeaf {
   const tokenAddress = state.tokens.get(token)?.address ?? "";
-  return { account, accountAddress, token, tokenAddress, amount };
+  return { account, accountAddress, token, tokenAddress, amount, withdrawn };
 }
 
 function compare(a: string, b: string): number {

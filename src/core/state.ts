@@ -28,6 +28,11 @@ export interface Account {
   readonly reserved: Map<string, bigint>;
   /** LP shares per pool id. Absent ⇒ 0. */
   readonly lpShares: Map<string, bigint>;
+  /**
+   * Cumulative amount withdrawn from the channel per token symbol (ledger `withdraw` ops), base units.
+   * Absent ⇒ 0. The exit leaf carries it so the settlement contract pays each withdrawal once (exit.ts).
+   */
+  readonly withdrawn: Map<string, bigint>;
 }
 
 /** A constant-product pool (Uniswap V2 pair semantics; see `amm/pool.ts`; locks: `amm/lockswap.ts`). */

@@ -88,7 +88,10 @@ function encodeToken(token: Token): string {
 }
 
 function encodeAccount(account: Account): string {
-  return `${account.address}|${account.roles}|${encodeMap(account.free)}|${encodeMap(account.reserved)}|${encodeMap(account.lpShares)}`;
+  const base = `${account.address}|${account.roles}|${encodeMap(account.free)}|${encodeMap(account.reserved)}|${encodeMap(account.lpShares)}`;
+  // Cumulative withdrawals (exit leaves) follow only once an account has withdrawn, so the leaf text
+  // of accounts that never did is unchanged.
+  return account.withdrawn.size === 0 ? base : `${base}|w:${encodeMap(account.withdrawn)}`;
 }
 
 function encodePool(pool: Pool): string {
