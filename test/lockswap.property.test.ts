@@ -187,7 +187,8 @@ describe("lock-swap safety (DESIGN §6) over random interleavings", () => {
           if (add.status !== "accepted") return;
           ids.forEach((id, i) => {
             const owner = e.getLock(id)?.owner as string;
-            ok(executes[i] === true ? e.executeLock({ account: owner, lockId: id }) : e.cancelLock({ account: owner, lockId: id }));
+            const r: Result = executes[i] === true ? e.executeLock({ account: owner, lockId: id }) : e.cancelLock({ account: owner, lockId: id });
+            ok(r);
           });
           const out = ok(e.removeLiquidity({ account: "joiner", pool: "P", liquidity: add.liquidity }));
           expect(out.amount0 <= add.amount0 && out.amount1 <= add.amount1, "the joiner took value from the other LPs").toBe(true);
@@ -219,7 +220,8 @@ describe("lock-swap safety (DESIGN §6) over random interleavings", () => {
           if (out.status !== "accepted") return;
           ids.forEach((id, i) => {
             const owner = e.getLock(id)?.owner as string;
-            ok(executes[i] === true ? e.executeLock({ account: owner, lockId: id }) : e.cancelLock({ account: owner, lockId: id }));
+            const r: Result = executes[i] === true ? e.executeLock({ account: owner, lockId: id }) : e.cancelLock({ account: owner, lockId: id });
+            ok(r);
           });
           // Had the leaver waited for this outcome, it would have had ⌊l·R/T⌋ of the final reserves
           // (R + what left): it never got more than that.
