@@ -110,11 +110,19 @@ export function replayUniswap(
   return replayUniswapEvents(engine, loadUniswapEvents(opts.dataDir), opts.onProgress);
 }
 
-/** {@link replayUniswap} on already parsed events (tests use slices). */
+/**
+ * Applies one replayed swap instead of the default instant `engine.swap` (the lock-swap replay,
+ * `uniswapLocks.ts`, turns some swaps into locks). Called after the sender was funded.
+ * @param swapIndex 0-based index of the swap among the day's swaps
+ */
+export type SwapHook = (engine: Engine, swap: { account: string; tokenIn: string; amountIn: bigint; swapIndex: number }) => Result;
+
+/** {@link replayUniswap} on already parsed events (tests use slices); `swapHook` replaces instant swaps. */
 export function replayUniswapEvents(
   engine: Engine,
   events: readonly UniswapEvent[],
   onProgress?: (done: number, total: number) => void,
+  swapHook?: SwapHook,
 ): UniswapReport {
   const first = events[0];
   if (first === undefined) throw new Error("uniswap replay: no events");
@@ -163,12 +171,17 @@ export function replayUniswapEvents(
         known.add(account);
       }
       let result: Result;
+      const swapIndex = report.swaps - 1;
       if (e.amount0 > 0n) {
         fund(engine, account, UNI_USDC, e.amount0);
-        result = engine.swap({ account, pool: UNI_POOL, tokenIn: UNI_USDC, amountIn: e.amount0 });
+        result = swapHook !== undefined
+          ? swapHook(engine, { account, tokenIn: UNI_USDC, amountIn: e.amount0, swapIndex })
+          : engine.swap({ account, pool: UNI_POOL, tokenIn: UNI_USDC, amountIn: e.amount0 });
       } else if (e.amount1 > 0n) {
         fund(engine, account, UNI_WETH, e.amount1);
-        result = engine.swap({ account, pool: UNI_POOL, tokenIn: UNI_WETH, amountIn: e.amount1 });
+        result = swapHook !== undefined
+          ? swapHook(engine, { account, tokenIn: UNI_WETH, amountIn: e.amount1, swapIndex })
+          : engine.swap({ account, pool: UNI_POOL, tokenIn: UNI_WETH, amountIn: e.amount1 });
       } else {
         result = { status: "rejected", code: "INVALID_AMOUNT", message: "swap with no positive side" };
       }
