@@ -33,6 +33,7 @@
  *   banned through the transport and logged. A peer can stall its own sessions (they time out after
  *   `sessionTimeoutMs`) but never make the replica deliver an invalid batch.
  */
+import type { Replica } from "../channel/replica.js";
 import type { Clock, Logger, PeerId, Transport } from "./transport.js";
 import { silentLogger } from "./transport.js";
 import { BloomFilter } from "./bloom.js";
@@ -47,21 +48,26 @@ import {
   type SyncMessage,
 } from "./protocol.js";
 
-/** What the sync layer needs from a replica (`ReplicaSync` in `src/channel/` provides it). */
+/** What the sync layer needs from a replica ({@link replicaSync} adapts `src/channel/replica.ts`). */
 export interface SyncReplica {
   /** Current heads (delivered batches without delivered children), sorted. */
   heads(): Hex[];
   /** Whether batch `id` is delivered. */
   has(id: Hex): boolean;
+  /** Whether batch `id` is delivered or buffered as an orphan (no need to fetch it). */
+  knows(id: Hex): boolean;
   /** The canonical encoding of a delivered batch. */
   encodedBatch(id: Hex): Uint8Array | undefined;
   /** Parents of a delivered batch. */
   parentsOf(id: Hex): readonly Hex[] | undefined;
   /** Ingests one encoded batch from `fromPeer`. */
   receive(bytes: Uint8Array, fromPeer: string): ReceiveOutcome;
-  /** Number of delivered batches; batch `i` in delivery order is {@link deliveredAt}(i). */
+  /** Parents that buffered orphans wait for and that the replica holds nowhere. */
+  missing(): Hex[];
+  /** Number of delivered batches. */
   deliveredCount(): number;
-  deliveredAt(index: number): Hex;
+  /** Ids delivered at local delivery index ≥ `from`, in delivery order (a topological order). */
+  deliveredSince(from: number): Hex[];
 }
 
 export interface ReceiveOutcome {
@@ -69,9 +75,31 @@ export interface ReceiveOutcome {
   accepted: Hex[];
   /** Batches buffered as orphans. */
   pending: Hex[];
-  /** Parent ids still missing. */
+  /** Parent ids held nowhere. */
   missing: Hex[];
+  /** Already delivered or buffered. */
+  duplicate: boolean;
+  /** The sender sent invalid data. */
   error?: { code: string; message: string } | undefined;
+}
+
+/** The {@link SyncReplica} view of a channel {@link Replica}; `beforeReceive` runs before each batch is ingested. */
+export function replicaSync(replica: Replica, beforeReceive?: () => void): SyncReplica {
+  return {
+    heads: () => replica.heads(),
+    has: (id) => replica.has(id),
+    knows: (id) => replica.knows(id),
+    encodedBatch: (id) => replica.encodedBatch(id),
+    parentsOf: (id) => replica.getBatch(id)?.header.parents,
+    receive(bytes, fromPeer) {
+      beforeReceive?.();
+      const r = replica.receive(bytes, fromPeer);
+      return { accepted: r.accepted, pending: r.pending, missing: r.missing, duplicate: r.duplicate, error: r.error };
+    },
+    missing: () => replica.missing(),
+    deliveredCount: () => replica.deliveredCount,
+    deliveredSince: (from) => replica.deliveredSince(from),
+  };
 }
 
 export type SyncMode = "bloom" | "plain";
@@ -96,6 +124,8 @@ export interface SyncStats {
   sessionsStarted: number;
   sessionsCompleted: number;
   sessionsTimedOut: number;
+  /** Sessions abandoned because a needs round brought nothing new (the peer lacks what it announced). */
+  sessionsStalled: number;
   /** Σ over completed sessions this node initiated of 1 + its needs rounds. */
   initiatorRoundTrips: number;
   /** Needs rounds this node issued as responder. */
@@ -118,8 +148,10 @@ interface Fetch {
   initiator: boolean;
   /** The peer's heads: done when all are delivered. */
   targets: Hex[];
-  /** Ids asked for in the last round, not yet received. */
-  outstanding: Set<Hex>;
+  /** A needs round was sent and its answer has not arrived. */
+  outstanding: boolean;
+  /** Batches delivered from this peer since the last needs round. */
+  progress: number;
   /** Responder: waiting for the initiator's push (step 3). */
   awaitingPush: boolean;
   /** Parents of received orphans, not yet delivered. */
@@ -135,6 +167,7 @@ export class SyncNode {
     sessionsStarted: 0,
     sessionsCompleted: 0,
     sessionsTimedOut: 0,
+    sessionsStalled: 0,
     initiatorRoundTrips: 0,
     responderRounds: 0,
     messagesSent: 0,
@@ -298,7 +331,6 @@ export class SyncNode {
     for (const extra of chunks.slice(1)) this.sendBatches(from, session, extra);
     const f = this.newFetch(from, session, false, heads);
     f.awaitingPush = true;
-    for (const id of needs) f.outstanding.add(id);
   }
 
   private onResponse(from: PeerId, session: number, heads: Hex[], bloom: BloomFilter | undefined, needs: Hex[], batches: Uint8Array[]): void {
@@ -336,7 +368,9 @@ export class SyncNode {
       const b = this.replica.encodedBatch(id);
       if (b !== undefined) out.push(b);
     }
-    for (const c of chunkBatches(out, this.limits)) this.sendBatches(from, session, c);
+    const chunks = chunkBatches(out, this.limits);
+    if (chunks.length === 0) chunks.push([]); // always answer: the asker counts rounds by answers
+    for (const c of chunks) this.sendBatches(from, session, c);
   }
 
   private onBatches(from: PeerId, session: number, batches: Uint8Array[]): void {
@@ -355,7 +389,8 @@ export class SyncNode {
       const f = this.fetches.get(fetchKey(from, session, initiator));
       if (f === undefined || f.done) continue;
       if (!initiator) f.awaitingPush = false;
-      for (const id of [...delivered.accepted, ...delivered.pending]) f.outstanding.delete(id);
+      f.outstanding = false;
+      f.progress += delivered.accepted.length + delivered.pending.length;
       for (const id of delivered.missing) f.missing.add(id);
       this.advance(f);
     }
@@ -372,17 +407,12 @@ export class SyncNode {
     let missing: Hex[] = [];
     for (const b of batches) {
       this.stats.batchesReceived++;
-      const before = this.replica.deliveredCount();
       const r = this.replica.receive(b, from);
       if (r.error !== undefined) {
-        if (r.error.code === "DUPLICATE") {
-          this.stats.duplicateBatchesReceived++;
-          continue;
-        }
         this.banPeer(from, `invalid batch: ${r.error.code}: ${r.error.message}`);
         return undefined;
       }
-      if (r.accepted.length === 0 && r.pending.length === 0 && this.replica.deliveredCount() === before) this.stats.duplicateBatchesReceived++;
+      if (r.duplicate) this.stats.duplicateBatchesReceived++;
       accepted.push(...r.accepted);
       pending.push(...r.pending);
       missing = r.missing;
@@ -393,22 +423,36 @@ export class SyncNode {
 
   /** Moves a fetch on: done, or the next needs round once the last one was answered. */
   private advance(f: Fetch): void {
-    if (f.done || f.awaitingPush) return;
-    for (const id of f.outstanding) if (this.replica.has(id)) f.outstanding.delete(id);
+    if (f.done || f.awaitingPush || f.outstanding) return;
     const unknownTargets = f.targets.filter((h) => !this.replica.has(h));
     if (unknownTargets.length === 0) {
       this.finish(f);
       return;
     }
-    if (f.outstanding.size > 0) return; // the answer to the last round is still coming
     const needs = new Set<Hex>();
-    for (const h of unknownTargets) needs.add(h);
-    for (const id of f.missing) if (!this.replica.has(id)) needs.add(id);
+    for (const h of unknownTargets) if (!this.replica.knows(h)) needs.add(h);
+    for (const id of f.missing) if (!this.replica.knows(id)) needs.add(id);
     f.missing.clear();
+    // A target buffered as an orphan (e.g. relayed earlier): ask for every parent held nowhere.
+    if (unknownTargets.some((h) => this.replica.knows(h))) for (const id of this.replica.missing()) needs.add(id);
+    if (needs.size === 0 || (f.rounds > 0 && f.progress === 0)) {
+      // The last round brought nothing: the peer does not hold what it announced. Give up; the
+      // periodic sync tries again (and a Byzantine peer can only stall its own sessions).
+      this.abandon(f);
+      return;
+    }
     const ids = [...needs].slice(0, this.limits.maxIds);
-    for (const id of ids) f.outstanding.add(id);
+    f.outstanding = true;
+    f.progress = 0;
     f.rounds++;
     this.send(f.peer, { type: "needs", session: f.session, ids });
+  }
+
+  private abandon(f: Fetch): void {
+    f.done = true;
+    f.cancelTimer();
+    this.fetches.delete(fetchKey(f.peer, f.session, f.initiator));
+    if (f.initiator) this.stats.sessionsStalled++;
   }
 
   private finish(f: Fetch): void {
@@ -434,7 +478,8 @@ export class SyncNode {
       session,
       initiator,
       targets,
-      outstanding: new Set(),
+      outstanding: false,
+      progress: 0,
       awaitingPush: false,
       missing: new Set(),
       rounds: 0,
@@ -497,9 +542,8 @@ export class SyncNode {
   }
 
   private syncIndex(): void {
-    const n = this.replica.deliveredCount();
-    for (let i = this.indexed; i < n; i++) this.indexOf.set(this.replica.deliveredAt(i), i);
-    this.indexed = n;
+    const ids = this.replica.deliveredSince(this.indexed);
+    for (const id of ids) this.indexOf.set(id, this.indexed++);
   }
 
   private inDeliveryOrder(ids: readonly Hex[]): Hex[] {
@@ -509,11 +553,10 @@ export class SyncNode {
 
   /** A filter of the batches delivered since the last completed sync with `peer`. */
   private recentBloom(peer: PeerId, session: number): BloomFilter {
-    const from = this.lastSync.get(peer) ?? 0;
-    const n = this.replica.deliveredCount();
+    const recent = this.replica.deliveredSince(this.lastSync.get(peer) ?? 0);
     const salt = (Math.imul(session, 0x9e3779b1) ^ hashPeer(this.transport.self)) >>> 0;
-    const bloom = BloomFilter.forCount(Math.max(1, n - from), salt);
-    for (let i = from; i < n; i++) bloom.add(this.replica.deliveredAt(i));
+    const bloom = BloomFilter.forCount(Math.max(1, recent.length), salt);
+    for (const id of recent) bloom.add(id);
     return bloom;
   }
 
@@ -524,12 +567,11 @@ export class SyncNode {
   private diffFor(peer: PeerId, heads: readonly Hex[], bloom: BloomFilter | undefined, skip: ReadonlySet<Hex> = new Set()): Uint8Array[] {
     this.syncIndex();
     const from = this.lastSync.get(peer) ?? 0;
-    const n = this.replica.deliveredCount();
+    const recent = this.replica.deliveredSince(from);
     const out: Uint8Array[] = [];
     if (bloom !== undefined) {
       const chosen = new Set<Hex>();
-      for (let i = from; i < n; i++) {
-        const id = this.replica.deliveredAt(i);
+      for (const id of recent) {
         const parents = this.replica.parentsOf(id) ?? [];
         if (!bloom.has(id) || parents.some((p) => chosen.has(p))) {
           chosen.add(id);
@@ -552,8 +594,7 @@ export class SyncNode {
       theirs.add(id);
       for (const p of this.replica.parentsOf(id) ?? []) stack.push(p);
     }
-    for (let i = from; i < n; i++) {
-      const id = this.replica.deliveredAt(i);
+    for (const id of recent) {
       if (theirs.has(id) || skip.has(id)) continue;
       const b = this.replica.encodedBatch(id);
       if (b !== undefined) out.push(b);
