@@ -134,6 +134,30 @@ const FIELDS: Record<string, Record<string, FieldKind>> = {
   getReserve: { asset: "string" },
   getAccount: { account: "string" },
   getPrice: { asset: "string" },
+  // Perpetual futures (core/perps): placeOrder/marketOrder/cancelOrder above also take a perp market id.
+  createPerpMarket: {
+    market: "string",
+    quote: "string",
+    asset: "string",
+    assetDecimals: "int",
+    lotSize: "amount",
+    tickSize: "amount",
+    imfPpm: "int",
+    mmfPpm: "int",
+    maxLeverage: "int",
+    makerFeePpm: "int",
+    takerFeePpm: "int",
+    liquidationFeePpm: "int",
+    impactNotional: "amount",
+  },
+  depositMargin: { account: "string", token: "string", amount: "amount" },
+  withdrawMargin: { account: "string", token: "string", amount: "amount" },
+  fundInsurance: { account: "string", token: "string", amount: "amount" },
+  openPosition: { account: "string", market: "string", side: "string", lots: "int", worstPriceTicks: "int", selfTradePrevention: "string" },
+  closePosition: { account: "string", market: "string", worstPriceTicks: "int", selfTradePrevention: "string" },
+  updateFundingRate: { market: "string" },
+  settleFunding: { market: "string" },
+  liquidatePosition: { liquidator: "string", account: "string", market: "string" },
   // Queries: they change nothing and print what they read.
   getBalance: { account: "string", token: "string" },
   getPool: { pool: "string" },
@@ -341,7 +365,7 @@ function runStep(engine: Engine, step: Step): { status: "accepted" | "rejected" 
       const account = String(step["account"]);
       if (!engine.state.accounts.has(account)) return queryRejected("UNKNOWN_ACCOUNT", `unknown account ${account}`);
       try {
-        return { status: "accepted", ...engine.getLendingAccount(account) };
+        return { status: "accepted", ...engine.getLendingAccount(account), ...perpsAccountFields(engine, account) };
       } catch (error) {
         if (error instanceof Rejection) return queryRejected(error.code, error.message);
         throw error;
@@ -359,6 +383,25 @@ function runStep(engine: Engine, step: Step): { status: "accepted" | "rejected" 
       return result as { status: "accepted" | "rejected" } & Record<string, unknown>;
     }
   }
+}
+
+/**
+ * The perpetuals part of `getAccount`: `perps`, one section per collateral token (quoteBalance, equity,
+ * initialRequirement, effectiveInitialRequirement, maintenanceRequirement, freeCollateral, liquidatable,
+ * positions); with exactly one section its equity, maintenanceRequirement and freeCollateral are also
+ * given at the top level (the lending part's fields have other names: healthFactorRay, …).
+ */
+function perpsAccountFields(engine: Engine, account: string): Record<string, unknown> {
+  const perps = engine.getPerpAccount(account);
+  if (perps.length !== 1) return { perps };
+  const [only] = perps;
+  return {
+    equity: only!.equity,
+    initialRequirement: only!.initialRequirement,
+    maintenanceRequirement: only!.maintenanceRequirement,
+    freeCollateral: only!.freeCollateral,
+    perps,
+  };
 }
 
 function queryRejected(code: string, message: string): { status: "rejected"; code: string; message: string } {
