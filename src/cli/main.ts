@@ -27,8 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
     .option("--out <dir>", "folder for the report files (price chart SVG)", "out")
     .option("--no-progress", "no progress bars")
-    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean }) => {
-      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress });
+    .option("--lending", "only the Aave V3 Polygon lending replay: our indexes against the published ones")
+    .option("--lock-swaps <percent>", "also replay the Uniswap day with this % of swaps as lock-swaps and compare (0..100)", parsePercent)
+    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; lockSwaps?: number }) => {
+      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps });
     });
 
   program
@@ -144,6 +146,12 @@ export function parseAmount(value: string): bigint {
   const amount = BigInt(value);
   if (amount > MAX_AMOUNT) throw new InvalidArgumentError("exceeds the amount limit 2^128-1");
   return amount;
+}
+
+/** An integer percentage 0..100 (`--lock-swaps`). */
+function parsePercent(value: string): number {
+  if (!/^(0|[1-9][0-9]?|100)$/.test(value)) throw new InvalidArgumentError("must be an integer percentage 0..100");
+  return Number(value);
 }
 
 function parseFeePpm(value: string): bigint {
