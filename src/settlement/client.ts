@@ -1,0 +1,343 @@
+/**
+ * Typed client of the adjudicator (contracts/Adjudicator.sol) over viem: deploy, open, bond, deposit,
+ * withdraw, propose, challenge, finalize, cooperativeClose, claim, equivocation reports, and views.
+ * Every transaction returns its gas used (from the receipt) and decoded results; a revert throws the
+ * viem error, whose message names the contract's custom error (e.g. `UnderQuorum`).
+ *
+ * Senders are viem accounts (`privateKeyToAccount`): transactions are signed locally, so the same code
+ * runs on the embedded EVM and on any JSON-RPC endpoint (`chain.ts`).
+ */
+import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Hex, type Log, type TransactionReceipt } from "viem";
+import { domainSeparator } from "../channel/batch.js";
+import type { BatchHeader } from "../channel/batch.js";
+import type { VoteMessage } from "../channel/checkpointTypes.js";
+import type { ExitLeaf } from "../core/exit.js";
+import { roleMask, type RoleName } from "../core/roles.js";
+import type { SettlementChain } from "./chain.js";
+import { artifact, compileContracts, type ContractArtifact } from "./compile.js";
+import { toContractCheckpoint, toContractLeaf, type Certificate, type CheckpointMessage } from "./certificate.js";
+
+/** The ETH "token" address in deposits and exit leaves. */
+export const ETH_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
+
+export interface TxResult {
+  hash: Hash;
+  gasUsed: bigint;
+  blockNumber: bigint;
+  logs: Log[];
+}
+
+export interface ChannelConfig {
+  /** Participant addresses (any order; sorted ascending for the contract). */
+  participants: readonly { address: Address; roles: readonly RoleName[] }[];
+  quorum: number;
+  disputeWindowSeconds: number;
+  /** ETH bond per participant, wei. */
+  bond: bigint;
+  /** Token addresses (ETH = {@link ETH_ADDRESS}); sorted ascending for the contract. */
+  tokens: readonly Address[];
+}
+
+export type ChannelStatus = "None" | "Open" | "Disputed" | "Finalized";
+const STATUS: readonly ChannelStatus[] = ["None", "Open", "Disputed", "Finalized"];
+
+export interface ChannelView {
+  status: ChannelStatus;
+  quorum: number;
+  participantCount: number;
+  disputeWindow: bigint;
+  /** End of the dispute window (seconds) while Disputed. */
+  deadline: bigint;
+  /** Height of the latest checkpoint the contract used. */
+  height: bigint;
+  exitRoot: Hex;
+  checkpointDigest: Hex;
+  bond: bigint;
+}
+
+export interface DepositEvent {
+  channelId: Hex;
+  recordId: bigint;
+  beneficiary: Address;
+  token: Address;
+  amount: bigint;
+  blockNumber: bigint;
+}
+
+/** A proof-carrying exit leaf: the engine's leaf and its Merkle siblings. */
+export interface LeafWithProof {
+  leaf: ExitLeaf;
+  proof: readonly Hex[];
+}
+
+export class AdjudicatorClient {
+  readonly domainSeparator: Uint8Array;
+
+  private constructor(
+    readonly chain: SettlementChain,
+    readonly address: Address,
+    readonly abi: Abi,
+  ) {
+    this.domainSeparator = domainSeparator({ chainId: chain.chainId, verifyingContract: address.toLowerCase() as Hex });
+  }
+
+  /** Deploys a new adjudicator from `deployer`. */
+  static async deploy(chain: SettlementChain, deployer: Account, art: ContractArtifact = artifact("Adjudicator")): Promise<{ client: AdjudicatorClient; gasUsed: bigint }> {
+    const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args: [] });
+    const receipt = await receiptOf(chain, hash);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment ${hash} created no contract`);
+    return { client: new AdjudicatorClient(chain, receipt.contractAddress, art.abi), gasUsed: receipt.gasUsed };
+  }
+
+  /** A client of an adjudicator already deployed at `address`. */
+  static at(chain: SettlementChain, address: Address, abi: Abi = artifact("Adjudicator").abi): AdjudicatorClient {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error(`not an address: ${address}`);
+    return new AdjudicatorClient(chain, address, abi);
+  }
+
+  /* ───────── transactions ───────── */
+
+  async open(sender: Account, cfg: ChannelConfig): Promise<TxResult & { channelId: Hex }> {
+    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new RangeError("quorum must be an integer in 1..65535");
+    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new RangeError("disputeWindowSeconds must be a positive integer");
+    const ps = [...cfg.participants].sort((a, b) => cmp(a.address.toLowerCase(), b.address.toLowerCase()));
+    const tokens = [...cfg.tokens].map((t) => t.toLowerCase() as Address).sort(cmp);
+    const tx = await this.send(sender, "open", [
+      ps.map((p) => p.address),
+      ps.map((p) => roleMask(p.roles)),
+      cfg.quorum,
+      BigInt(cfg.disputeWindowSeconds),
+      cfg.bond,
+      tokens,
+    ]);
+    const [event] = parseEventLogs({ abi: this.abi, logs: tx.logs, eventName: "ChannelOpened" }) as unknown as { args: { channelId: Hex } }[];
+    if (event === undefined) throw new Error("open: no ChannelOpened event");
+    return { ...tx, channelId: event.args.channelId };
+  }
+
+  postBond(sender: Account, channelId: Hex, bond: bigint): Promise<TxResult> {
+    return this.send(sender, "postBond", [channelId], bond);
+  }
+
+  /**
+   * Deposits `amount` of `token` for `beneficiary` (ERC-20: approve the adjudicator first, see
+   * {@link Erc20Client.approve}; ETH: {@link ETH_ADDRESS}, sent as value).
+   */
+  async deposit(sender: Account, channelId: Hex, token: Address, amount: bigint, beneficiary: Address): Promise<TxResult & { deposit: DepositEvent }> {
+    if (amount <= 0n) throw new RangeError("amount must be positive");
+    const isEth = token.toLowerCase() === ETH_ADDRESS;
+    const tx = await this.send(sender, "deposit", [channelId, token, amount, beneficiary], isEth ? amount : 0n);
+    const [deposit] = this.decodeDeposits(tx.logs);
+    if (deposit === undefined) throw new Error("deposit: no Deposited event");
+    return { ...tx, deposit };
+  }
+
+  /** Mid-channel withdrawal of `leaf.withdrawn − paid` against `cert` (the stored checkpoint needs no signatures). */
+  async withdraw(sender: Account, channelId: Hex, cert: Certificate, exit: LeafWithProof): Promise<TxResult & { amount: bigint }> {
+    const tx = await this.send(sender, "withdraw", [channelId, toContractCheckpoint(cert.checkpoint), cert.signatures, toContractLeaf(exit.leaf), exit.proof]);
+    return { ...tx, amount: this.eventAmount(tx.logs, "Withdrawn") };
+  }
+
+  proposeSettlement(sender: Account, channelId: Hex, cert: Certificate): Promise<TxResult> {
+    return this.send(sender, "proposeSettlement", [channelId, toContractCheckpoint(cert.checkpoint), cert.signatures]);
+  }
+
+  challengeSettlement(sender: Account, channelId: Hex, cert: Certificate): Promise<TxResult> {
+    return this.send(sender, "challengeSettlement", [channelId, toContractCheckpoint(cert.checkpoint), cert.signatures]);
+  }
+
+  finalizeSettlement(sender: Account, channelId: Hex): Promise<TxResult> {
+    return this.send(sender, "finalizeSettlement", [channelId]);
+  }
+
+  /** Closes at once with n-of-n `Close` signatures (`certificate.ts` signClose). */
+  cooperativeClose(sender: Account, channelId: Hex, cp: CheckpointMessage, signatures: readonly Hex[]): Promise<TxResult> {
+    return this.send(sender, "cooperativeClose", [channelId, toContractCheckpoint(cp), signatures]);
+  }
+
+  /** After finalization: pays `amount + withdrawn − paid` to the leaf's account. */
+  async claim(sender: Account, channelId: Hex, exit: LeafWithProof): Promise<TxResult & { amount: bigint }> {
+    const tx = await this.send(sender, "claim", [channelId, toContractLeaf(exit.leaf), exit.proof]);
+    return { ...tx, amount: this.eventAmount(tx.logs, "Claimed") };
+  }
+
+  reportEquivocation(sender: Account, a: { header: BatchHeader; signature: Hex }, b: { header: BatchHeader; signature: Hex }): Promise<TxResult> {
+    return this.send(sender, "reportEquivocation", [batchTuple(a.header), a.signature, batchTuple(b.header), b.signature]);
+  }
+
+  reportVoteEquivocation(sender: Account, a: { vote: VoteMessage; signature: Hex }, b: { vote: VoteMessage; signature: Hex }): Promise<TxResult> {
+    return this.send(sender, "reportVoteEquivocation", [voteTuple(a.vote), a.signature, voteTuple(b.vote), b.signature]);
+  }
+
+  reclaimBond(sender: Account, channelId: Hex): Promise<TxResult> {
+    return this.send(sender, "reclaimBond", [channelId]);
+  }
+
+  /* ───────── views ───────── */
+
+  async channel(channelId: Hex): Promise<ChannelView> {
+    const c = (await this.read("channel", [channelId])) as {
+      status: number; quorum: number; participantCount: number; disputeWindow: bigint; deadline: bigint; height: bigint;
+      exitRoot: Hex; checkpointDigest: Hex; bond: bigint;
+    };
+    const status = STATUS[c.status];
+    if (status === undefined) throw new Error(`unknown channel status ${c.status}`);
+    return { ...c, status, disputeWindow: BigInt(c.disputeWindow), deadline: BigInt(c.deadline), height: BigInt(c.height) };
+  }
+
+  async holdings(channelId: Hex, token: Address): Promise<bigint> {
+    return (await this.read("holdings", [channelId, token])) as bigint;
+  }
+
+  async paid(channelId: Hex, account: Address, token: Address): Promise<bigint> {
+    return (await this.read("paid", [channelId, account, token])) as bigint;
+  }
+
+  async bondOf(channelId: Hex, participant: Address): Promise<bigint> {
+    return (await this.read("bondOf", [channelId, participant])) as bigint;
+  }
+
+  async depositCount(channelId: Hex): Promise<bigint> {
+    return (await this.read("depositCount", [channelId])) as bigint;
+  }
+
+  /** Whether deposit record `recordId` exists with exactly these fields (the replica-side check). */
+  async isDepositRecord(channelId: Hex, recordId: bigint, beneficiary: Address, token: Address, amount: bigint): Promise<boolean> {
+    return (await this.read("isDepositRecord", [channelId, recordId, beneficiary, token, amount])) as boolean;
+  }
+
+  async checkpointDigest(cp: CheckpointMessage): Promise<Hex> {
+    return (await this.read("checkpointDigest", [toContractCheckpoint(cp)])) as Hex;
+  }
+
+  async leafHash(leaf: ExitLeaf): Promise<Hex> {
+    return (await this.read("leafHash", [toContractLeaf(leaf)])) as Hex;
+  }
+
+  async read(functionName: string, args: readonly unknown[]): Promise<unknown> {
+    return this.chain.publicClient.readContract({ address: this.address, abi: this.abi, functionName, args });
+  }
+
+  /** Deposited events of `channelId` (all channels if undefined) in blocks [fromBlock, toBlock]. */
+  async depositEvents(channelId: Hex | undefined, fromBlock: bigint, toBlock: bigint): Promise<DepositEvent[]> {
+    const logs = await this.chain.publicClient.getLogs({ address: this.address, fromBlock, toBlock });
+    return this.decodeDeposits(logs).filter((d) => channelId === undefined || d.channelId === channelId);
+  }
+
+  decodeDeposits(logs: Log[]): DepositEvent[] {
+    return (parseEventLogs({ abi: this.abi, logs, eventName: "Deposited" }) as unknown as { args: Omit<DepositEvent, "blockNumber">; blockNumber: bigint }[]).map(
+      (e) => ({ ...e.args, blockNumber: e.blockNumber }),
+    );
+  }
+
+  /**
+   * Sends a transaction from `sender` and waits for its receipt.
+   * @throws ContractRevert naming the contract's custom error when it reverts
+   */
+  async send(sender: Account, functionName: string, args: readonly unknown[], value = 0n): Promise<TxResult> {
+    return sendTx(this.chain, this.abi, this.address, sender, functionName, args, value);
+  }
+
+  private eventAmount(logs: Log[], eventName: string): bigint {
+    const [event] = parseEventLogs({ abi: this.abi, logs, eventName }) as unknown as { args: { amount: bigint } }[];
+    if (event === undefined) throw new Error(`no ${eventName} event`);
+    return event.args.amount;
+  }
+}
+
+/** ERC-20 helpers (the test token's `mint` included). */
+export class Erc20Client {
+  constructor(
+    readonly chain: SettlementChain,
+    readonly address: Address,
+    readonly abi: Abi,
+  ) {}
+
+  static async deploy(chain: SettlementChain, deployer: Account, name: string, symbol: string, decimals: number, contract = "TestToken"): Promise<Erc20Client> {
+    const art = compileContracts()[contract];
+    if (art === undefined) throw new Error(`no contract ${contract}`);
+    const args = contract === "TestToken" ? [name, symbol, decimals] : [];
+    const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args });
+    const receipt = await receiptOf(chain, hash);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment of ${symbol} failed`);
+    return new Erc20Client(chain, receipt.contractAddress, art.abi);
+  }
+
+  send(sender: Account, functionName: string, args: readonly unknown[]): Promise<TxResult> {
+    return sendTx(this.chain, this.abi, this.address, sender, functionName, args, 0n);
+  }
+
+  mint(sender: Account, to: Address, amount: bigint): Promise<TxResult> {
+    return this.send(sender, "mint", [to, amount]);
+  }
+
+  approve(sender: Account, spender: Address, amount: bigint): Promise<TxResult> {
+    return this.send(sender, "approve", [spender, amount]);
+  }
+
+  async balanceOf(owner: Address): Promise<bigint> {
+    return (await this.chain.publicClient.readContract({ address: this.address, abi: this.abi, functionName: "balanceOf", args: [owner] })) as bigint;
+  }
+}
+
+/** A reverted call, with the contract's custom error decoded when the ABI knows it. */
+export class ContractRevert extends Error {
+  override readonly name = "ContractRevert";
+  constructor(
+    /** Custom error name (`UnderQuorum`, …) or "unknown". */
+    readonly errorName: string,
+    readonly errorArgs: readonly unknown[],
+    readonly functionName: string,
+    options: { cause: unknown },
+  ) {
+    super(`${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, options);
+  }
+}
+
+/** Revert data of a viem/provider error: the `data` of the innermost error that has one, else the hex in the message. */
+function revertData(error: unknown): Hex | undefined {
+  if (error instanceof BaseError) {
+    const inner = error.walk((e) => typeof (e as { data?: unknown }).data === "string" && /^0x[0-9a-f]*$/i.test((e as { data: string }).data));
+    if (inner !== null && inner !== undefined) return (inner as unknown as { data: Hex }).data;
+  }
+  const m = /return data: (0x[0-9a-fA-F]+)/.exec(String((error as Error)?.message ?? ""));
+  return m?.[1] as Hex | undefined;
+}
+
+async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender: Account, functionName: string, args: readonly unknown[], value: bigint): Promise<TxResult> {
+  let hash: Hash;
+  try {
+    hash = await chain.wallet(sender).writeContract({ address, abi, functionName, args, value, chain: chain.chain, account: sender });
+  } catch (error) {
+    const data = revertData(error);
+    if (data === undefined || data.length < 10) throw error;
+    try {
+      const decoded = decodeErrorResult({ abi, data });
+      throw new ContractRevert(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
+    } catch (e) {
+      if (e instanceof ContractRevert) throw e;
+      throw new ContractRevert(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
+    }
+  }
+  const receipt = await receiptOf(chain, hash);
+  return { hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber, logs: receipt.logs };
+}
+
+/** The receipt of `hash`; throws if the transaction reverted. */
+export async function receiptOf(chain: SettlementChain, hash: Hash): Promise<TransactionReceipt> {
+  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+  if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+  return receipt;
+}
+
+function batchTuple(h: BatchHeader): unknown {
+  return { channelId: h.channelId, author: h.author, seq: BigInt(h.seq), parents: h.parents, payloadDigest: h.payloadDigest, timestamp: BigInt(h.timestamp) };
+}
+
+function voteTuple(v: VoteMessage): unknown {
+  return { channelId: v.channelId, height: BigInt(v.height), round: v.round, voteType: v.voteType, valueId: v.valueId };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
