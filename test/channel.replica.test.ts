@@ -382,3 +382,50 @@ describe("sync support", () => {
     expect(rep.encodedBatch(topo[0]!)).toEqual(all.get(topo[0]!));
   });
 });
+
+describe("receiveMany with a verification pool", () => {
+  test("the pool recovers exactly what recoverAddress does (valid, tampered, high-s, malformed)", async () => {
+    const { VerifyPool } = await import("../src/channel/verifyPool.js");
+    const pool = new VerifyPool(2);
+    try {
+      const s = createSigner(keyOf(7));
+      const items = Array.from({ length: 40 }, (_, i) => {
+        const digest = new Uint8Array(32).fill(i + 1);
+        const signature = s.sign(digest);
+        if (i % 5 === 1) signature[10] = signature[10]! ^ 1; // recovers someone else (or nothing)
+        if (i % 5 === 2) signature[64] = 30; // bad v
+        if (i % 5 === 3) signature.set(new Uint8Array(32).fill(0xff), 32); // s ≥ n/2
+        return { digest, signature };
+      });
+      const got = await pool.recover(items);
+      expect(got).toEqual(items.map((it) => recoverAddress(it.digest, it.signature)));
+      expect(got.filter((a) => a === s.address)).toHaveLength(16);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a burst through the pool gives the same results and state as receive() one by one", async () => {
+    const { VerifyPool } = await import("../src/channel/verifyPool.js");
+    const { replicas, all } = simulate(3, 6, 99);
+    const items = [...all.entries()].map(([, bytes]) => ({ bytes, fromPeer: "p" }));
+    const forged = Uint8Array.from(items[0]!.bytes);
+    forged[forged.length - 1] ^= 1;
+    const dup = items[1]!;
+    const burst = [...items, { bytes: forged, fromPeer: "evil" }, dup];
+    const pool = new VerifyPool(2);
+    try {
+      const viaPool = new Replica(replicas[0]!.config);
+      const oneByOne = new Replica(replicas[0]!.config);
+      const a = await viaPool.receiveMany(burst, pool, 4);
+      const b = burst.map((it) => oneByOne.receive(it.bytes, it.fromPeer));
+      expect(a).toEqual(b);
+      expect(a[a.length - 2]!.error?.code).toBe("BAD_PAYLOAD_DIGEST");
+      expect(a[a.length - 1]!.duplicate).toBe(true);
+      expect(viaPool.stateRoot()).toBe(oneByOne.stateRoot());
+      expect(viaPool.deliveredCount).toBe(all.size);
+    } finally {
+      await pool.close();
+    }
+  });
+});

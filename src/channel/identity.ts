@@ -165,14 +165,19 @@ export function createSigner(privateKey: Uint8Array | Hex, backend: SecpBackend 
  * malformed (wrong length, v ∉ {27, 28}, r or s out of range, high s) or does not recover. Never throws.
  */
 export function recoverAddress(digest: Uint8Array, signature: Uint8Array, backend: SecpBackend = secpBackend): Hex | undefined {
-  if (digest.length !== 32 || signature.length !== 65) return undefined;
+  if (digest.length !== 32 || !signatureShapeOk(signature)) return undefined;
+  const publicKey = backend.recover(signature.subarray(0, 64), signature[64]! - 27, digest);
+  return publicKey === undefined ? undefined : addressOfPublicKey(publicKey);
+}
+
+/** 65 bytes, v ∈ {27, 28}, 0 < r < n, 0 < s ≤ n/2 (EIP-2 low s): the checks before recovery. */
+export function signatureShapeOk(signature: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== 65) return false;
   const v = signature[64]!;
-  if (v !== 27 && v !== 28) return undefined;
+  if (v !== 27 && v !== 28) return false;
   const r = bytesToBigInt(signature, 0);
   const s = bytesToBigInt(signature, 32);
-  if (r === 0n || r >= CURVE_N || s === 0n || s > HALF_N) return undefined;
-  const publicKey = backend.recover(signature.subarray(0, 64), v - 27, digest);
-  return publicKey === undefined ? undefined : addressOfPublicKey(publicKey);
+  return r !== 0n && r < CURVE_N && s !== 0n && s <= HALF_N;
 }
 
 /** True iff `signature` is a valid low-s signature of `digest` by `address`. Never throws. */
