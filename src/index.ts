@@ -20,5 +20,23 @@ export type { ConservationReport, TokenConservation } from "./core/conservation.
 export { exitLeafHash, exitProof, exitRoot, type ExitLeaf } from "./core/exit.js";
 export { addressFor, PROTOCOL_ADDRESS } from "./core/address.js";
 export type { Depth, OrderView } from "./core/orderbook/market.js";
-export type { Account, EngineState, Pool, Token } from "./core/state.js";
+export type { Account, EngineState, Lock, LockPolicy, Pool, Token } from "./core/state.js";
+export {
+  MAX_ALLOW_LIST,
+  MAX_FEE_VOTERS,
+  MAX_LOCK_DURATION_MS,
+  MAX_OPEN_LOCKS_PER_OWNER,
+  MAX_OPEN_LOCKS_PER_POOL,
+  MAX_ROUTE_HOPS,
+  quoteExactIn,
+  virtualReserves,
+  type AcquireLockResult,
+  type CancelLockResult,
+  type ExecuteLockResult,
+  type LockView,
+  type RouteLeg,
+  type RouteSwapResult,
+  type VoteFeeResult,
+} from "./core/amm/lockswap.js";
+export { AsyncRouteNetwork, RouteCoordinator, Shard, type Receipt, type RoutePlan, type RouteRequest, type RouteReply } from "./route/crossEngine.js";
 export { priceOf, priceInfo, valueInBase, median, PRICE_DECIMALS, PRICE_UNIT, DEFAULT_MAX_PRICE_AGE_MS, type PriceInfo } from "./core/oracle.js";

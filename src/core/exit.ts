@@ -3,7 +3,8 @@
  * now, as a Merkle tree the settlement contract can check claims against.
  *
  * An account's exit amount of a token is
- *   free + reserved (open orders are cancelled at close, so their reservations return)
+ *   free + reserved (open orders and lock-swaps are cancelled at close, so their reservations return;
+ *   a pool's reserves never include the input of its open locks, so LPs are paid from actual reserves)
  *   + Σ over pools of ⌊lpShares · reserve / totalSupply⌋ (LP shares redeemed pro rata, rounded down).
  *   + perpetuals: max(0, equity) with positions closed at the index price; the perps insurance fund
  *     exits to {@link PROTOCOL_ADDRESS} (`perps/view.ts` `perpExitAmounts`: how a shortfall is shared).
