@@ -7,6 +7,9 @@
  *  - LOBSTER AAPL, 2012-06-21: every message through the matching engine, the visible book checked
  *    against the published one after each message.
  *  - Coinbase level-2 recording: ten markets' order flow at once.
+ *  - Perpetual futures on real ETH/USD paths (GMX, CoinGecko crashes): liquidations, deleveraging,
+ *    insurance fund, conservation throughout — on its own journaled engine, whose price paths run
+ *    2021 → 2025 in engine time (`perps` key; `--perps` runs it alone, see perpsDemo.ts).
  *
  * Same input ⇒ same stateRoot: nothing here feeds the engine anything but the recorded data. The run
  * proves it on the spot: the engine journals every op, and the journal is re-applied to a fresh
@@ -21,6 +24,8 @@ import { replayCoinbase, type CoinbaseReport } from "../replay/coinbase.js";
 import { replayLobster, type LobsterReport } from "../replay/lobster.js";
 import { defaultDataDir } from "../replay/paths.js";
 import { replayUniswap, writePriceChartSvg, type UniswapReport } from "../replay/uniswap.js";
+import type { PerpsReport } from "../replay/perps.js";
+import { perpsTableRows, runPerps, runPerpsDemo, type PerpsSummary } from "./perpsDemo.js";
 import { replayAave, type AaveReport } from "../replay/aave.js";
 import { compareLockSwaps, type LockSwapReport } from "../replay/uniswapLocks.js";
 
@@ -29,6 +34,8 @@ export interface DemoOptions {
   dataDir?: string | undefined;
   outDir: string;
   progress: boolean;
+  /** `--perps`: run only the perpetuals replay and print its per-segment table. */
+  perps?: boolean | undefined;
   /** `--lending`: only the Aave V3 Polygon lending replay (src/replay/aave.ts). */
   lending?: boolean | undefined;
   /** `--lock-swaps P`: also compare the Uniswap day with P% of its swaps as lock-swaps (0..100). */
@@ -39,6 +46,8 @@ export interface DemoSummary {
   uniswap: { swaps: number; accepted: number; rejected: number; priceDeviationBpsMean: number; priceDeviationBpsMax: number };
   lobster: { messages: number; levelsChecked: number; levelsMatched: number; rowsMatched: number };
   coinbase: { ops: number; markets: number };
+  /** Perpetuals replay (src/replay/perps.ts), on its own journaled engine. */
+  perps: PerpsSummary;
   opsPerSecond: number;
   stateRoot: string;
   /** Aave V3 Polygon day: our indexes vs the published per-minute ones (relative errors). */
@@ -52,6 +61,7 @@ export interface DemoRun {
   uniswap: UniswapReport;
   lobster: LobsterReport;
   coinbase: CoinbaseReport;
+  perps: PerpsReport;
   lending: AaveReport;
   exitRoot: string;
   conservationOk: boolean;
@@ -89,6 +99,7 @@ export function runReplays(
   const replayStarted = process.hrtime.bigint();
   const rerun = Engine.replay(journal);
   const engineSeconds = Number(process.hrtime.bigint() - replayStarted) / 1e9;
+  const perps = runPerps(dataDir, (d, t) => onProgress?.("perps", d, t));
   const summary: DemoSummary = {
     uniswap: {
       swaps: uniswap.swaps,
@@ -104,6 +115,7 @@ export function runReplays(
       rowsMatched: lobster.rowsMatched,
     },
     coinbase: { ops: coinbase.ops, markets: coinbase.markets },
+    perps: perps.summary,
     lending: lendingSummary(lending),
     opsPerSecond: Math.round(journal.length / engineSeconds),
     stateRoot,
@@ -113,19 +125,21 @@ export function runReplays(
     uniswap,
     lobster,
     coinbase,
+    perps: perps.report,
     lending,
     exitRoot: engine.exitRoot(),
-    conservationOk: conservation.ok,
+    conservationOk: conservation.ok && perps.summary.conservationOk,
     seconds,
     opsApplied: engine.opsApplied,
     engineSeconds,
-    replayStateRootEqual: rerun.stateRoot() === stateRoot,
+    replayStateRootEqual: rerun.stateRoot() === stateRoot && perps.summary.replayStateRootEqual,
     chartPath,
   };
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const dataDir = opts.dataDir === undefined ? defaultDataDir() : resolve(opts.dataDir);
+  if (opts.perps === true) return runPerpsDemo(dataDir, opts.json);
   if (opts.lending === true) return runLendingDemo(dataDir, opts.json);
   const showProgress = opts.progress && process.stderr.isTTY === true;
   const bars = showProgress
@@ -184,6 +198,7 @@ function printTable(run: DemoRun): void {
     ["Coinbase L2", "ops on markets", `${coinbase.ops} on ${coinbase.markets}`],
     ["", "accepted / rejected", `${coinbase.accepted} / ${coinbase.rejected}`],
     ["", "best bid/ask = ticker", `${coinbase.tickerMatches} of ${coinbase.tickerChecks}`],
+    ...perpsTableRows(run.summary.perps),
     ...lendingRows(run.lending),
     ["Engine", "ops applied", `${run.opsApplied} (replays incl. parsing and checks: ${run.seconds.toFixed(2)} s)`],
     ["", "engine alone (journal re-applied)", `${run.summary.opsPerSecond} ops/s (${run.engineSeconds.toFixed(3)} s)`],
