@@ -410,7 +410,7 @@ describe("receiveMany with a verification pool", () => {
     const { replicas, all } = simulate(3, 6, 99);
     const items = [...all.entries()].map(([, bytes]) => ({ bytes, fromPeer: "p" }));
     const forged = Uint8Array.from(items[0]!.bytes);
-    forged[forged.length - 1] ^= 1;
+    forged[forged.length - 1] = forged[forged.length - 1]! ^ 1;
     const dup = items[1]!;
     const burst = [...items, { bytes: forged, fromPeer: "evil" }, dup];
     const pool = new VerifyPool(2);
