@@ -7,6 +7,9 @@
  *  - LOBSTER AAPL, 2012-06-21: every message through the matching engine, the visible book checked
  *    against the published one after each message.
  *  - Coinbase level-2 recording: ten markets' order flow at once.
+ *  - Perpetual futures on real ETH/USD paths (GMX, CoinGecko crashes): liquidations, deleveraging,
+ *    insurance fund, conservation throughout — on its own journaled engine, whose price paths run
+ *    2021 → 2025 in engine time (`perps` key; `--perps` runs it alone, see perpsDemo.ts).
  *
  * Same input ⇒ same stateRoot: nothing here feeds the engine anything but the recorded data. The run
  * proves it on the spot: the engine journals every op, and the journal is re-applied to a fresh
@@ -21,6 +24,9 @@ import { replayCoinbase, type CoinbaseReport } from "../replay/coinbase.js";
 import { replayLobster, type LobsterReport } from "../replay/lobster.js";
 import { defaultDataDir } from "../replay/paths.js";
 import { replayUniswap, writePriceChartSvg, type UniswapReport } from "../replay/uniswap.js";
+import type { PerpsReport } from "../replay/perps.js";
+import { perpsTableRows, runPerps, runPerpsDemo, type PerpsSummary } from "./perpsDemo.js";
+import { replayAave, type AaveReport } from "../replay/aave.js";
 import { compareLockSwaps, type LockSwapReport } from "../replay/uniswapLocks.js";
 
 export interface DemoOptions {
@@ -28,6 +34,10 @@ export interface DemoOptions {
   dataDir?: string | undefined;
   outDir: string;
   progress: boolean;
+  /** `--perps`: run only the perpetuals replay and print its per-segment table. */
+  perps?: boolean | undefined;
+  /** `--lending`: only the Aave V3 Polygon lending replay (src/replay/aave.ts). */
+  lending?: boolean | undefined;
   /** `--lock-swaps P`: also compare the Uniswap day with P% of its swaps as lock-swaps (0..100). */
   lockSwaps?: number | undefined;
 }
@@ -36,8 +46,12 @@ export interface DemoSummary {
   uniswap: { swaps: number; accepted: number; rejected: number; priceDeviationBpsMean: number; priceDeviationBpsMax: number };
   lobster: { messages: number; levelsChecked: number; levelsMatched: number; rowsMatched: number };
   coinbase: { ops: number; markets: number };
+  /** Perpetuals replay (src/replay/perps.ts), on its own journaled engine. */
+  perps: PerpsSummary;
   opsPerSecond: number;
   stateRoot: string;
+  /** Aave V3 Polygon day: our indexes vs the published per-minute ones (relative errors). */
+  lending: Record<string, LendingSummary>;
   /** Only with `--lock-swaps P` (src/replay/uniswapLocks.ts). */
   lockSwaps?: LockSwapReport;
 }
@@ -47,6 +61,8 @@ export interface DemoRun {
   uniswap: UniswapReport;
   lobster: LobsterReport;
   coinbase: CoinbaseReport;
+  perps: PerpsReport;
+  lending: AaveReport;
   exitRoot: string;
   conservationOk: boolean;
   /** Wall time of the three replays, including parsing and their checks. */
@@ -70,6 +86,7 @@ export function runReplays(
   const uniswap = replayUniswap(engine, { dataDir, onProgress: (d, t) => onProgress?.("uniswap", d, t) });
   const lobster = replayLobster(engine, { dataDir, onProgress: (d, t) => onProgress?.("lobster", d, t) });
   const coinbase = replayCoinbase(engine, { dataDir, onProgress: (d, t) => onProgress?.("coinbase", d, t) });
+  const lending = replayAave(engine, { dataDir, onProgress: (d, t) => onProgress?.("lending", d, t) });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 
   mkdirSync(outDir, { recursive: true });
@@ -82,6 +99,7 @@ export function runReplays(
   const replayStarted = process.hrtime.bigint();
   const rerun = Engine.replay(journal);
   const engineSeconds = Number(process.hrtime.bigint() - replayStarted) / 1e9;
+  const perps = runPerps(dataDir, (d, t) => onProgress?.("perps", d, t));
   const summary: DemoSummary = {
     uniswap: {
       swaps: uniswap.swaps,
@@ -97,6 +115,8 @@ export function runReplays(
       rowsMatched: lobster.rowsMatched,
     },
     coinbase: { ops: coinbase.ops, markets: coinbase.markets },
+    perps: perps.summary,
+    lending: lendingSummary(lending),
     opsPerSecond: Math.round(journal.length / engineSeconds),
     stateRoot,
   };
@@ -105,18 +125,22 @@ export function runReplays(
     uniswap,
     lobster,
     coinbase,
+    perps: perps.report,
+    lending,
     exitRoot: engine.exitRoot(),
-    conservationOk: conservation.ok,
+    conservationOk: conservation.ok && perps.summary.conservationOk,
     seconds,
     opsApplied: engine.opsApplied,
     engineSeconds,
-    replayStateRootEqual: rerun.stateRoot() === stateRoot,
+    replayStateRootEqual: rerun.stateRoot() === stateRoot && perps.summary.replayStateRootEqual,
     chartPath,
   };
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const dataDir = opts.dataDir === undefined ? defaultDataDir() : resolve(opts.dataDir);
+  if (opts.perps === true) return runPerpsDemo(dataDir, opts.json);
+  if (opts.lending === true) return runLendingDemo(dataDir, opts.json);
   const showProgress = opts.progress && process.stderr.isTTY === true;
   const bars = showProgress
     ? new cliProgress.MultiBar(
@@ -144,7 +168,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
 
   const checksPass =
-    run.lobster.levelsMatched === run.lobster.levelsChecked &&
+    run.lobster.levelsMatched === run.lobster.levelsChecked && run.lending.exitSolvent &&
     run.conservationOk &&
     run.replayStateRootEqual &&
     run.summary.lockSwaps?.conservationOk !== false;
@@ -174,6 +198,8 @@ function printTable(run: DemoRun): void {
     ["Coinbase L2", "ops on markets", `${coinbase.ops} on ${coinbase.markets}`],
     ["", "accepted / rejected", `${coinbase.accepted} / ${coinbase.rejected}`],
     ["", "best bid/ask = ticker", `${coinbase.tickerMatches} of ${coinbase.tickerChecks}`],
+    ...perpsTableRows(run.summary.perps),
+    ...lendingRows(run.lending),
     ["Engine", "ops applied", `${run.opsApplied} (replays incl. parsing and checks: ${run.seconds.toFixed(2)} s)`],
     ["", "engine alone (journal re-applied)", `${run.summary.opsPerSecond} ops/s (${run.engineSeconds.toFixed(3)} s)`],
     ["", "re-applied journal, same state root", run.replayStateRootEqual ? "yes" : "NO"],
@@ -194,6 +220,73 @@ function printTable(run: DemoRun): void {
   console.log("");
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
   console.log("");
+}
+
+/** One reserve of the Aave replay in the summary (relative errors as fractions). */
+export interface LendingSummary {
+  events: number;
+  accepted: number;
+  minutes: number;
+  liquidityIndexRelErrorMean: number;
+  liquidityIndexRelErrorMax: number;
+  borrowIndexRelErrorMean: number;
+  borrowIndexRelErrorMax: number;
+}
+
+function lendingSummary(report: AaveReport): Record<string, LendingSummary> {
+  const out: Record<string, LendingSummary> = {};
+  for (const r of report.reserves) {
+    out[r.asset.replace(/^aave:/, "")] = {
+      events: r.events,
+      accepted: r.accepted,
+      minutes: r.minutes,
+      liquidityIndexRelErrorMean: Number(r.liquidityIndexRelErrorMean.toPrecision(4)),
+      liquidityIndexRelErrorMax: Number(r.liquidityIndexRelErrorMax.toPrecision(4)),
+      borrowIndexRelErrorMean: Number(r.borrowIndexRelErrorMean.toPrecision(4)),
+      borrowIndexRelErrorMax: Number(r.borrowIndexRelErrorMax.toPrecision(4)),
+    };
+  }
+  return out;
+}
+
+function lendingRows(report: AaveReport): [string, string, string][] {
+  const rows: [string, string, string][] = [];
+  for (const r of report.reserves) {
+    const name = r.asset.replace(/^aave:/, "");
+    rows.push(
+      [rows.length === 0 ? "Aave V3 Polygon" : "", `${name}: events replayed (accepted)`, `${r.events} (${r.accepted}), ${r.owners} owners`],
+      ["", `${name}: liquidity index rel. error, mean / max`, `${r.liquidityIndexRelErrorMean.toExponential(2)} / ${r.liquidityIndexRelErrorMax.toExponential(2)} (${r.minutes} minutes)`],
+      ["", `${name}: borrow index rel. error, mean / max`, `${r.borrowIndexRelErrorMean.toExponential(2)} / ${r.borrowIndexRelErrorMax.toExponential(2)}`],
+    );
+  }
+  rows.push(["", "lending exit root solvent", report.exitSolvent ? "yes" : "NO"]);
+  return rows;
+}
+
+/** `semilattice demo --lending`: only the Aave replay, on a fresh engine. */
+function runLendingDemo(dataDir: string, json: boolean): number {
+  const engine = new Engine();
+  const report = replayAave(engine, { dataDir });
+  const ok = report.conservationOk && report.exitSolvent;
+  if (json) {
+    console.log(JSON.stringify({ lending: lendingSummary(report), conservationOk: report.conservationOk, exitSolvent: report.exitSolvent, stateRoot: engine.stateRoot() }));
+  } else {
+    const rows = [...lendingRows(report), ["", "conservation (every token)", report.conservationOk ? "holds" : "VIOLATED"] as [string, string, string]];
+    for (const r of report.reserves) {
+      const name = r.asset.replace(/^aave:/, "");
+      rows.push(
+        ["", `${name}: seed utilisation, supplied, borrowed`, `${(Number(r.seedUtilizationRay) / 1e25).toFixed(2)}%, ${r.seedSupplied}, ${r.seedBorrowed}`],
+        ["", `${name}: last minute borrow rate ours / Aave`, `${(r.last.variableBorrowRate[0] * 100).toFixed(4)}% / ${(r.last.variableBorrowRate[1] * 100).toFixed(4)}%`],
+        ["", `${name}: last minute supply rate ours / Aave`, `${(r.last.liquidityRate[0] * 100).toFixed(4)}% / ${(r.last.liquidityRate[1] * 100).toFixed(4)}%`],
+      );
+    }
+    const w0 = Math.max(...rows.map((r) => r[0].length));
+    const w1 = Math.max(...rows.map((r) => r[1].length));
+    console.log("");
+    for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+    console.log("");
+  }
+  return ok ? 0 : 1;
 }
 
 function fmt(x: number): string {

@@ -27,9 +27,11 @@ export async function main(argv: string[]): Promise<number> {
     .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
     .option("--out <dir>", "folder for the report files (price chart SVG)", "out")
     .option("--no-progress", "no progress bars")
+    .option("--perps", "run only the perpetual-futures replay (GMX and CoinGecko ETH/USD paths) and print its per-segment table")
+    .option("--lending", "only the Aave V3 Polygon lending replay: our indexes against the published ones")
     .option("--lock-swaps <percent>", "also replay the Uniswap day with this % of swaps as lock-swaps and compare (0..100)", parsePercent)
-    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; lockSwaps?: number }) => {
-      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, lockSwaps: opts.lockSwaps });
+    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; perps?: boolean; lockSwaps?: number }) => {
+      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, perps: opts.perps, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps });
     });
 
   program
