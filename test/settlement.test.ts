@@ -4,7 +4,8 @@
  * proposal beaten by a challenge, claims, and the certificate rules. Certificates are real secp256k1
  * signatures over the EIP-712 digests of checkpoints whose exit roots come from real Engine states.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SettlementWatcher } from "../src/settlement/watcher.js";
 import { checkpointDigest, CHECKPOINT_TYPE_STRING } from "../src/channel/checkpointTypes.js";
 import { keccak256, toHex } from "viem";
 import { ETH_ADDRESS } from "../src/settlement/client.js";
@@ -75,11 +76,22 @@ describe("adjudicator lifecycle on the embedded EVM", () => {
     const cert3 = certificate(f, cp3, f.parties.slice(1)); // another quorum: bob, carol, dave
     const exits3 = leavesWithProofs(f.engine);
 
-    // (b) dave proposes the stale checkpoint 2; carol challenges with 3; the window restarts
+    // (b) dave proposes the stale checkpoint 2; carol's watcher, holding 3, challenges on its own
+    const watcher = new SettlementWatcher({ client: f.adjudicator, channelId: f.channelId, sender: carol.account, latestCertificate: () => cert3, pollIntervalMs: 20 });
+    await watcher.poll(); // catches up with the deposits so far
+    expect(watcher.deposits.map((d) => d.recordId)).toEqual([0n, 1n, 2n, 3n, 4n]);
+    expect(watcher.deposits[2]).toMatchObject({ beneficiary: carol.address, token: ETH_ADDRESS, amount: 2n * 10n ** 18n });
+    watcher.start();
+    expect(await revertOf(f.adjudicator.challengeSettlement(carol.account, f.channelId, cert2))).toMatch(/WrongStatus/);
     await f.adjudicator.proposeSettlement(dave.account, f.channelId, cert2);
-    expect((await f.adjudicator.channel(f.channelId)).status).toBe("Disputed");
-    expect(await revertOf(f.adjudicator.challengeSettlement(carol.account, f.channelId, cert2))).toMatch(/StaleCheckpoint/);
-    await f.adjudicator.challengeSettlement(carol.account, f.channelId, cert3);
+    await vi.waitFor(() => expect(watcher.challenges.length).toBe(1), { timeout: 30_000, interval: 20 });
+    await watcher.stop();
+    await watcher.poll(); // reads its own challenge back (no second challenge: nothing higher to send)
+    expect(watcher.challenges.length).toBe(1);
+    expect(watcher.challenges[0]!.height).toBe(3);
+    expect(watcher.settlements.map((s) => [s.kind, s.height])).toEqual([["checkpoint", 2n], ["proposed", 2n], ["checkpoint", 3n], ["challenged", 3n]]);
+    expect(await revertOf(f.adjudicator.challengeSettlement(bob.account, f.channelId, cert2))).toMatch(/StaleCheckpoint/);
+    expect(await revertOf(f.adjudicator.challengeSettlement(bob.account, f.channelId, cert3))).toMatch(/StaleCheckpoint/);
     const view = await f.adjudicator.channel(f.channelId);
     expect(view.height).toBe(3n);
     expect(view.exitRoot).toBe(cp3.exitRoot);

@@ -72,7 +72,7 @@ async function build(requester: Requester, transport: Transport, endpoint: strin
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: endpoint === "embedded" ? [] : [endpoint] } },
   });
-  const publicClient = createPublicClient({ chain, transport, pollingInterval: 50 }) as PublicClient<Transport, Chain>;
+  const publicClient = createPublicClient({ chain, transport, pollingInterval: 50, cacheTime: 0 }) as PublicClient<Transport, Chain>;
   let devAccounts: Address[] | undefined;
   return {
     chain,

@@ -226,7 +226,14 @@ export class AdjudicatorClient {
 
   decodeDeposits(logs: Log[]): DepositEvent[] {
     return (parseEventLogs({ abi: this.abi, logs, eventName: "Deposited" }) as unknown as { args: Omit<DepositEvent, "blockNumber">; blockNumber: bigint }[]).map(
-      (e) => ({ ...e.args, blockNumber: e.blockNumber }),
+      (e) => ({
+        channelId: e.args.channelId,
+        recordId: e.args.recordId,
+        beneficiary: e.args.beneficiary.toLowerCase() as Address,
+        token: e.args.token.toLowerCase() as Address,
+        amount: e.args.amount,
+        blockNumber: e.blockNumber,
+      }),
     );
   }
 
