@@ -300,12 +300,13 @@ describe("permissions, expiry, limits", () => {
     expect(code(e.cancelLock({ account: "bob", lockId: 7 as never }))).toBe("INVALID_ID");
   });
 
-  it("open locks per owner are limited; a payOnExecute lock needs its input at execution", () => {
+  it("open locks per owner are limited; a payOnExecute lock expires within 60 s and needs its input at execution", () => {
     const e = wethUsdc();
     for (let i = 0; i < MAX_OPEN_LOCKS_PER_OWNER; i++) ok(e.acquireLock({ account: "alice", pool: POOL, tokenIn: "USDC", amountIn: E6, expiryMs: 9 }));
     expect(code(e.acquireLock({ account: "alice", pool: POOL, tokenIn: "USDC", amountIn: E6, expiryMs: 9 }))).toBe("LIMIT_EXCEEDED");
     ok(e.createAccount({ account: "poor" }));
-    const l = ok(e.acquireLock({ account: "poor", pool: POOL, tokenIn: "USDC", amountIn: 10n * E6, expiryMs: 9, payOnExecute: true }));
+    expect(code(e.acquireLock({ account: "poor", pool: POOL, tokenIn: "USDC", amountIn: 10n * E6, expiryMs: 60_001, payOnExecute: true }))).toBe("INVALID_OP");
+    const l = ok(e.acquireLock({ account: "poor", pool: POOL, tokenIn: "USDC", amountIn: 10n * E6, expiryMs: 60_000, payOnExecute: true }));
     expect(code(e.executeLock({ account: "poor", lockId: l.lockId }))).toBe("INSUFFICIENT_BALANCE");
     ok(e.deposit({ account: "poor", token: "USDC", amount: 10n * E6 }));
     expect(ok(e.executeLock({ account: "poor", lockId: l.lockId })).amountOut).toBe(l.amountOut);

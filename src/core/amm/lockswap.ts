@@ -74,6 +74,15 @@
  * {@link MAX_ROUTE_HOPS} pools, {@link MAX_ALLOW_LIST} allow-list entries, {@link MAX_FEE_VOTERS}
  * voters per pool.
  *
+ * ## Griefing
+ * The pessimistic quote is the price of safety: a large open lock makes every later quote in its
+ * direction as bad as if it had executed. A prepaid lock ties up its owner's capital for that; a
+ * `payOnExecute` lock (the later legs of a route, whose input is the earlier leg's output) does not,
+ * so its expiry is capped at {@link MAX_UNFUNDED_LOCK_DURATION_MS}, and the per-owner and per-pool
+ * limits bound how many there are. A pool that must not be exposed to this uses the allow-list
+ * policy. (Between channels, a later leg's input should instead be backed by a certified receipt of
+ * the earlier leg: see `src/route/crossEngine.ts`.)
+ *
  * Rejection codes: INVALID_OP, INVALID_ID, INVALID_AMOUNT, UNKNOWN_ACCOUNT, UNKNOWN_POOL, UNKNOWN_TOKEN,
  * UNKNOWN_LOCK, LOCK_EXPIRED, LOCKS_DISABLED, NOT_PERMITTED, INSUFFICIENT_BALANCE,
  * INSUFFICIENT_LIQUIDITY, SLIPPAGE, OVERFLOW, LIMIT_EXCEEDED.
@@ -93,6 +102,12 @@ export const MAX_OPEN_LOCKS_PER_POOL = 1024;
 export const MAX_OPEN_LOCKS_PER_OWNER = 64;
 /** Latest expiry of a new lock: 7 days after the engine's time, in ms. */
 export const MAX_LOCK_DURATION_MS = 7 * 24 * 3600 * 1000;
+/**
+ * Latest expiry of a `payOnExecute` lock: 60 s after the engine's time. Such a lock needs no capital
+ * now, yet weighs on the direction's quotes like any other (its amountIn counts in S); the short
+ * window bounds how long a lock nobody paid for can do that (see the module doc, "Griefing").
+ */
+export const MAX_UNFUNDED_LOCK_DURATION_MS = 60_000;
 /** Most pools in one route. */
 export const MAX_ROUTE_HOPS = 5;
 /** Most accounts on a pool's lock allow-list. */
@@ -228,6 +243,9 @@ export function applyAcquireLock(state: EngineState, op: AcquireLockOp): Accepte
   const minOut = optionalBound(op.minAmountOut, "minAmountOut", 0n);
   const expiryMs = requireExpiry(state, op.expiryMs);
   const prepaid = !optionalFlag(op.payOnExecute, "payOnExecute");
+  if (!prepaid && expiryMs - state.timeMs > MAX_UNFUNDED_LOCK_DURATION_MS) {
+    reject("INVALID_OP", `a payOnExecute lock expires at most ${MAX_UNFUNDED_LOCK_DURATION_MS} ms after the engine's time ${state.timeMs} ms`);
+  }
   const amountOut = planLeg(state, pool, actor, zeroForOne, amountIn);
   if (amountOut < minOut) reject("SLIPPAGE", `amountOut ${amountOut} is below minAmountOut ${minOut}`);
   if (prepaid) requireFree(actor, zeroForOne ? pool.token0 : pool.token1, amountIn);
