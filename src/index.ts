@@ -40,3 +40,8 @@ export {
 } from "./core/amm/lockswap.js";
 export { AsyncRouteNetwork, RouteCoordinator, Shard, type Receipt, type RoutePlan, type RouteRequest, type RouteReply } from "./route/crossEngine.js";
 export { priceOf, priceInfo, valueInBase, median, PRICE_DECIMALS, PRICE_UNIT, DEFAULT_MAX_PRICE_AGE_MS, type PriceInfo } from "./core/oracle.js";
+export type { PerpOrderResult } from "./core/perps/orders.js";
+export type { PerpAccountView, PerpPositionView } from "./core/perps/view.js";
+export type { PerpLiquidationResult, Deleveraging } from "./core/perps/liquidation.js";
+export type { FundingPayment, FundingSampleResult, FundingSettlementResult } from "./core/perps/funding.js";
+export type { MarginResult } from "./core/perps/market.js";
