@@ -414,7 +414,15 @@ export class Engine {
   /** A copy of the pool's reserves and supply, or undefined. */
   getPool(pool: string): Readonly<Pool> | undefined {
     const p = this.state.pools.get(pool);
-    return p === undefined ? undefined : { ...p };
+    if (p === undefined) return undefined;
+    // Copies of the lock/vote collections too, so that no caller can reach the engine's own.
+    return {
+      ...p,
+      lockAllowList: new Set(p.lockAllowList),
+      locks: new Map(p.locks),
+      locksByOwner: new Map(p.locksByOwner),
+      feeVotes: new Map(p.feeVotes),
+    };
   }
   /** A copy of the pool's lock-swap and fee-vote state (open locks, S/O sums, policy, votes), or undefined. */
   getLocks(pool: string): LockView | undefined {
