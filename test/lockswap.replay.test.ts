@@ -31,7 +31,6 @@ describe("lock-swap replay of the Uniswap day", () => {
 
   it("P = 30 on the whole day: every lock settled, conservation, deterministic", () => {
     const r = compareLockSwapEvents(events, 30);
-    console.log(JSON.stringify(r));
     expect(r.conservationOk).toBe(true);
     expect(r.lockSwaps).toBeGreaterThan(0.25 * r.swaps);
     expect(r.executed + r.cancelled).toBe(r.lockSwaps);
