@@ -282,6 +282,10 @@ export class Erc20Client {
     return this.send(sender, "approve", [spender, amount]);
   }
 
+  async read(functionName: string, args: readonly unknown[] = []): Promise<unknown> {
+    return this.chain.publicClient.readContract({ address: this.address, abi: this.abi, functionName, args });
+  }
+
   async balanceOf(owner: Address): Promise<bigint> {
     return (await this.chain.publicClient.readContract({ address: this.address, abi: this.abi, functionName: "balanceOf", args: [owner] })) as bigint;
   }
