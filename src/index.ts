@@ -39,6 +39,23 @@ export {
   type VoteFeeResult,
 } from "./core/amm/lockswap.js";
 export { AsyncRouteNetwork, RouteCoordinator, Shard, type Receipt, type RoutePlan, type RouteRequest, type RouteReply } from "./route/crossEngine.js";
+export {
+  accountData,
+  normalizedDebt,
+  normalizedIncome,
+  CLOSE_FACTOR_HF_THRESHOLD_RAY,
+  DEFAULT_LIQUIDATION_CLOSE_FACTOR,
+  MAX_HEALTH_FACTOR,
+  MAX_LIQUIDATION_CLOSE_FACTOR,
+  type AccountData,
+  type LendingAccountView,
+  type LendingResult,
+  type LiquidationResult,
+  type Reserve,
+  type ReserveView,
+} from "./core/lending/pool.js";
+export { calculateInterestRates, type RateModel, type Rates } from "./core/lending/rates.js";
+export { calculateCompoundedInterest, calculateLinearInterest, percentDiv, percentMul, rayDiv, rayMul, SECONDS_PER_YEAR } from "./core/lending/math.js";
 export { priceOf, priceInfo, valueInBase, median, PRICE_DECIMALS, PRICE_UNIT, DEFAULT_MAX_PRICE_AGE_MS, type PriceInfo } from "./core/oracle.js";
 export type { PerpOrderResult } from "./core/perps/orders.js";
 export type { PerpAccountView, PerpPositionView } from "./core/perps/view.js";
