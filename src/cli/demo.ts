@@ -28,6 +28,7 @@ import type { PerpsReport } from "../replay/perps.js";
 import { perpsTableRows, runPerps, runPerpsDemo, type PerpsSummary } from "./perpsDemo.js";
 import { replayAave, type AaveReport } from "../replay/aave.js";
 import { compareLockSwaps, type LockSwapReport } from "../replay/uniswapLocks.js";
+import { channelPlan, printChannel, runChannelSim, runChannelTcp, type ChannelRun, type ChannelSummary } from "./channelDemo.js";
 
 export interface DemoOptions {
   json: boolean;
@@ -40,6 +41,10 @@ export interface DemoOptions {
   lending?: boolean | undefined;
   /** `--lock-swaps P`: also compare the Uniswap day with P% of its swaps as lock-swaps (0..100). */
   lockSwaps?: number | undefined;
+  /** Participants of the channel run after the replays (default 4; 0 = no channel run). */
+  participants?: number | undefined;
+  /** Where the channel's participants run: one process over the simulated network (default), or one OS process each on 127.0.0.1. */
+  network?: "sim" | "tcp" | undefined;
 }
 
 export interface DemoSummary {
@@ -54,6 +59,8 @@ export interface DemoSummary {
   lending: Record<string, LendingSummary>;
   /** Only with `--lock-swaps P` (src/replay/uniswapLocks.ts). */
   lockSwaps?: LockSwapReport;
+  /** The multi-party channel run (src/cli/channelDemo.ts). */
+  channel?: ChannelSummary;
 }
 
 export interface DemoRun {
@@ -166,17 +173,26 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   } finally {
     bars?.stop();
   }
+  let channel: ChannelRun | undefined;
+  if ((opts.participants ?? 4) > 0) {
+    const plan = channelPlan(dataDir, opts.participants ?? 4);
+    channel = opts.network === "tcp" ? await runChannelTcp(plan) : runChannelSim(plan);
+    run.summary.channel = channel.summary;
+  }
 
   const checksPass =
     run.lobster.levelsMatched === run.lobster.levelsChecked && run.lending.exitSolvent &&
     run.conservationOk &&
     run.replayStateRootEqual &&
-    run.summary.lockSwaps?.conservationOk !== false;
+    run.summary.lockSwaps?.conservationOk !== false &&
+    (channel === undefined || (channel.summary.stateRootsEqual && channel.conservation));
   if (opts.json) {
     console.log(JSON.stringify(run.summary));
   } else {
     printTable(run);
+    if (channel !== undefined) printChannel(channel);
   }
+  if (channel !== undefined && !channel.summary.stateRootsEqual) console.error("semilattice demo: the channel's replicas ended with different state roots.");
   if (!checksPass) {
     console.error("semilattice demo: a check failed (LOBSTER levels, conservation or deterministic re-run); see above.");
     return 1;

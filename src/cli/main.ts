@@ -7,6 +7,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { getAmountIn, getAmountOut } from "../core/amm/math.js";
 import { MAX_AMOUNT } from "../core/math.js";
 import { runDemo } from "./demo.js";
+import { MAX_DEMO_PARTICIPANTS, participantMain } from "./channelDemo.js";
+import { simCommand } from "./sim.js";
 import { parseScenario, runScenario, ScenarioError, toJson } from "./scenario.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,8 +32,36 @@ export async function main(argv: string[]): Promise<number> {
     .option("--perps", "run only the perpetual-futures replay (GMX and CoinGecko ETH/USD paths) and print its per-segment table")
     .option("--lending", "only the Aave V3 Polygon lending replay: our indexes against the published ones")
     .option("--lock-swaps <percent>", "also replay the Uniswap day with this % of swaps as lock-swaps and compare (0..100)", parsePercent)
-    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; perps?: boolean; lockSwaps?: number }) => {
-      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, perps: opts.perps, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps });
+    .addOption(new Option("--participants <n>", `replicas of the channel run on the real order flow (0..${MAX_DEMO_PARTICIPANTS}; 0 = none)`).argParser(parseParticipants).default(4))
+    .addOption(new Option("--network <kind>", "channel network: sim (one process, simulated network) or tcp (one OS process per participant, 127.0.0.1)").choices(["sim", "tcp"]).default("sim"))
+    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; perps?: boolean; lockSwaps?: number; participants: number; network: "sim" | "tcp" }) => {
+      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, perps: opts.perps, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps, participants: opts.participants, network: opts.network });
+    });
+
+  program
+    .command("sim")
+    .description(
+      "Deterministic simulations of whole channels on the seeded simulated network (faults, partitions, a crash/restart, " +
+        "Byzantine participants) on real Coinbase order flow; per seed and in total: did the honest replicas converge to one " +
+        "state root, did conservation hold. Exit 1 on any failure (the failing seed is printed and replays exactly).",
+    )
+    .requiredOption("--seeds <A..B>", "seeds to run, inclusive (e.g. 1..200, or one seed)")
+    .addOption(new Option("--participants <n>", "participants per channel (2..64)").argParser(parseParticipants).default(4))
+    .addOption(new Option("--byzantine <k>", "Byzantine participants among them (0..participants-1)").argParser(parseParticipants).default(0))
+    .addOption(new Option("--sync <mode>", "reconciliation: bloom (Kleppmann & Howard's Bloom variant) or plain heads/needs").choices(["bloom", "plain"]).default("bloom"))
+    .option("--json", "one JSON line per seed and a total")
+    .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
+    .action((opts: { seeds: string; participants: number; byzantine: number; sync: "bloom" | "plain"; json?: boolean; data?: string }) => {
+      exitCode = simCommand({ seeds: opts.seeds, participants: opts.participants, byzantine: opts.byzantine, mode: opts.sync, json: opts.json === true, dataDir: opts.data });
+    });
+
+  program
+    .command("participant", { hidden: true })
+    .description("One participant of `demo --network tcp` (driven over stdin/stdout by the demo).")
+    .requiredOption("--index <i>", "participant index", parseParticipants)
+    .option("--verbose", "log sync events to stderr")
+    .action(async (opts: { index: number; verbose?: boolean }) => {
+      exitCode = await participantMain(opts.index, opts.verbose === true);
     });
 
   program
@@ -152,6 +182,12 @@ export function parseAmount(value: string): bigint {
 /** An integer percentage 0..100 (`--lock-swaps`). */
 function parsePercent(value: string): number {
   if (!/^(0|[1-9][0-9]?|100)$/.test(value)) throw new InvalidArgumentError("must be an integer percentage 0..100");
+  return Number(value);
+}
+
+/** A participant count or index: a decimal integer 0..64. */
+function parseParticipants(value: string): number {
+  if (!/^(0|[1-9][0-9]?)$/.test(value) || Number(value) > MAX_DEMO_PARTICIPANTS) throw new InvalidArgumentError(`must be an integer in 0..${MAX_DEMO_PARTICIPANTS}`);
   return Number(value);
 }
 

@@ -146,6 +146,8 @@ export function splitBookFlow(
  */
 export class FlowDriver {
   private next = 0;
+  /** Cancels of orders placed in the same step, carried to the next step. */
+  private deferred: FlowItem[] = [];
   private readonly placed = new Map<number, { tentative: number | undefined; handle?: OpHandle }>();
   submitted = 0;
   skipped = 0;
@@ -157,7 +159,7 @@ export class FlowDriver {
   ) {}
 
   get done(): boolean {
-    return this.next >= this.queue.length;
+    return this.next >= this.queue.length && this.deferred.length === 0;
   }
 
   get position(): number {
@@ -165,8 +167,9 @@ export class FlowDriver {
   }
 
   /**
-   * Submits up to `max` items as one batch (two if a cancel names an order placed earlier in the same
-   * step: that order's id is only known once its batch is applied); returns how many were taken.
+   * Submits up to `max` items as one batch (several if over `maxOpsPerBatch`); returns how many
+   * were taken. A cancel naming an order placed in the same step is carried over to the next step
+   * (that order's id is known only once its batch is applied), so steps never split a batch.
    */
   step(max: number, extra: readonly Op[] = []): number {
     let taken = 0;
@@ -184,15 +187,21 @@ export class FlowDriver {
       ops = [];
       refs = [];
     };
-    while (taken < max && this.next < this.queue.length) {
-      const item = this.queue[this.next++] as FlowItem;
+    const carried = this.deferred;
+    this.deferred = [];
+    let c = 0;
+    while (taken < max && (c < carried.length || this.next < this.queue.length)) {
+      const item = c < carried.length ? (carried[c++] as FlowItem) : (this.queue[this.next++] as FlowItem);
       taken++;
       if (item.kind === "op") {
         ops.push(item.op);
         refs.push(item.ref);
         continue;
       }
-      if (refs.includes(item.ref)) send();
+      if (refs.includes(item.ref)) {
+        this.deferred.push(item);
+        continue;
+      }
       const orderId = this.orderIdOf(item.ref);
       if (orderId === undefined) {
         this.skipped++;
@@ -201,6 +210,7 @@ export class FlowDriver {
       ops.push({ type: "cancelOrder", account: this.channel.address, market: item.market, orderId, ...(item.lots === undefined ? {} : { lots: item.lots }) });
       refs.push(undefined);
     }
+    for (; c < carried.length; c++) this.deferred.push(carried[c] as FlowItem);
     for (const op of extra) {
       ops.push(op);
       refs.push(undefined);
