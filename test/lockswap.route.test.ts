@@ -114,6 +114,24 @@ describe("routes across two engines, as asynchronous messages", () => {
     expect(c.receipts).toEqual([{ receiptId: "r:0", from: "s1", to: "s2", account: "t1", token: "B", amount: r.legs[0]?.amountOut }]);
   });
 
+  it("what remains for real channels: a lock that expires after earlier legs executed leaves the route stuck holding the intermediate token", () => {
+    const map = shards();
+    const net = new AsyncRouteNetwork(map, 11);
+    const c = new RouteCoordinator({ routeId: "r", account: "t1", legs: ROUTE, tokenIn: "A", amountIn: 1000n * E18, minAmountOut: 0n, expiryMs: 1000 }, tokenOf(map));
+    net.startRoute(c);
+    const s2 = (map.get("s2") as Shard).engine;
+    // Shard 2's checkpoint time passes the expiry while the route is executing (after leg 0 executed).
+    net.run(() => {
+      if (c.status === "executing" && s2.timeMs === 0 && c.receipts.length === 1) ok(s2.advanceTime({ timeMs: 1000 }));
+    });
+    expect(c.status).toBe("stuck");
+    expect(c.failure).toMatchObject({ leg: 1, code: "UNKNOWN_LOCK" });
+    // The trader paid A on shard 1 and holds leg 0's B on shard 2 instead of D: not all-or-nothing.
+    expect(s2.balanceOf("t1", "B")).toBe(10n ** 26n + (c.locks[0]?.amountOut as bigint));
+    expect(s2.balanceOf("t1", "D")).toBe(10n ** 26n);
+    expect(s2.getLocks("C/D")?.locks).toEqual([]); // the sweep cancelled leg 2 too
+  });
+
   it("all or nothing, whatever the delivery order and the traffic in between (fast-check over seeds)", () => {
     let done = 0;
     let cancelled = 0;
