@@ -18,6 +18,10 @@ describe("semilattice demo (main job)", () => {
     expect(first.summary.uniswap).toMatchObject({ swaps: 6046, accepted: 6046, rejected: 0 });
     expect(first.summary.lobster).toEqual({ messages: 999, levelsChecked: 937, levelsMatched: 937, rowsMatched: 999 });
     expect(first.summary.coinbase.markets).toBe(10);
+    // Aave V3 Polygon day on the same engine (src/replay/aave.ts; test/lending.aave.test.ts checks the figures).
+    expect(first.summary.lending["USDC.e"]).toMatchObject({ events: 880, accepted: 880, minutes: 1440 });
+    expect(first.summary.lending["WETH"]).toMatchObject({ events: 413, accepted: 413, minutes: 1434 });
+    expect(first.lending.exitSolvent).toBe(true);
     expect(first.conservationOk).toBe(true);
     expect(first.replayStateRootEqual).toBe(true);
     expect(first.summary.stateRoot).toMatch(/^0x[0-9a-f]{64}$/);
@@ -25,6 +29,7 @@ describe("semilattice demo (main job)", () => {
     expect(second.summary.stateRoot).toBe(first.summary.stateRoot);
     expect(second.exitRoot).toBe(first.exitRoot);
     expect(second.summary.uniswap).toEqual(first.summary.uniswap);
+    expect(second.summary.lending).toEqual(first.summary.lending);
 
     const svg = readFileSync(first.chartPath, "utf8");
     expect(svg.startsWith("<svg") || svg.startsWith("<?xml")).toBe(true);
