@@ -10,30 +10,31 @@ import { defaultDataDir } from "../src/replay/paths.js";
 import { loadPriceSegments } from "../src/replay/perpsData.js";
 
 describe("perps replay on real prices", () => {
-  it("June 2022 crash: liquidations, one deleveraging, insurance fund never negative, conservation every step, deterministic", () => {
+  it("June 2022 crash: liquidations, deleveraging, insurance fund never negative, conservation every step, deterministic", () => {
     const segments = loadPriceSegments(defaultDataDir()).filter((s) => s.id === "2022-06");
     const engine = new Engine({ journal: true });
     const report = replayPerps(engine, { dataDir: defaultDataDir(), segments });
     const s = report.segments[0]!;
     expect(s).toMatchObject({ steps: 362, priceStart: 1805.38, priceMin: 896.08, maxStepMovePct: 27.76, conservationOk: true, conservationChecks: 363 });
-    // The run's own figures (deterministic): 102 liquidations, 11 of them partial (thin book), one
-    // deleveraging of 93.562 ETH when the insurance fund could not cover a fill, no bad debt.
+    // The run's own figures (deterministic): 104 liquidations, 10 liquidation ops that left lots open
+    // (thin book, equity ≥ 0), 4 deleveraging matches (116.679 ETH) when the insurance fund could not
+    // cover a fill below the bankruptcy price, no bad debt.
     expect(s).toMatchObject({
-      positionsOpened: 283,
-      liquidations: 102,
-      liquidatedLots: 3_045_606,
-      partialLiquidations: 11,
-      deleveragingEvents: 1,
-      deleveragedLots: 93_562,
-      penaltiesToInsurance: 40_665_552_003n,
-      insuranceCovered: 38_456_486_079n,
+      positionsOpened: 282,
+      liquidations: 104,
+      liquidatedLots: 2_833_525,
+      partialLiquidations: 10,
+      deleveragingEvents: 4,
+      deleveragedLots: 116_679,
+      penaltiesToInsurance: 36_396_542_909n,
+      insuranceCovered: 40_935_198_526n,
       badDebt: 0n,
       fundingSettlements: 228,
-      fundingPaid: 2_322_860_693n,
-      fundingRemainderToInsurance: 911n,
+      fundingPaid: 1_382_747_993n,
+      fundingRemainderToInsurance: 777n,
     });
     // 100,000 USDC seed + penalties − cover + funding remainder
-    expect(report.insuranceFundEnd).toBe(100_000_000_000n + 40_665_552_003n - 38_456_486_079n + 911n);
+    expect(report.insuranceFundEnd).toBe(100_000_000_000n + 36_396_542_909n - 40_935_198_526n + 777n);
     expect(report.conservationOk).toBe(true);
     const snapshot = { liquidations: s.liquidations, deleveragingEvents: s.deleveragingEvents, insuranceFundEnd: report.insuranceFundEnd };
 

@@ -17,7 +17,7 @@
  *   USDC. Each opens a position sized to 90% of its leverage with a marketable order (limit index ±
  *   0.4%), holds it for a while, closes it, waits, and opens again; a trader that was liquidated
  *   tops its collateral back up (a fresh deposit) before opening again.
- * - 2 market makers quote 8 levels a side, 10 bps apart (20 and 10 ETH a level), post-only, around
+ * - 2 market makers quote 6 levels a side, 10 bps apart (20 and 10 ETH a level), post-only, around
  *   the index shifted against their inventory (up to 50 bps): that skew is what moves the book's
  *   impact prices away from the index, and so what funding samples.
  * - A keeper, each step: requotes the makers, liquidates every liquidatable account (Liquidator
@@ -36,7 +36,7 @@ const LEVERAGES = [2, 3, 5, 8, 10, 12, 15, 20];
 const COLLATERALS = [1_000n, 3_000n, 10_000n];
 const MM_COLLATERAL = 5_000_000n * USDC;
 const INSURANCE_SEED = 100_000n * USDC;
-const LEVELS = 8;
+const LEVELS = 6;
 const LEVEL_STEP_BPS = 10n;
 const OPEN_SLIPPAGE_BPS = 40n;
 const CLOSE_SLIPPAGE_BPS = 100n;
@@ -281,9 +281,9 @@ function runSegment(engine: Engine, segment: PriceSegment, tick: () => void): Pe
       must(engine.setPrice({ account: "perps/oracle", asset, price: point.priceE8 }), "setPrice");
     }
     const indexTicks = point.priceE8 / 1_000_000n; // USD·1e8 → ticks of 0.01 USD
-    // 1. market makers requote (every hourly step; minute steps when the index moved ≥ 5 bps, or every 15 minutes)
-    const moved = quotedCenter === 0n || abs(indexTicks - quotedCenter) * 10_000n >= 5n * quotedCenter;
-    if (hourly || moved || step % 15 === 0) {
+    // 1. market makers requote (every hourly step; minute steps when the index moved ≥ 10 bps, or every 30 minutes)
+    const moved = quotedCenter === 0n || abs(indexTicks - quotedCenter) * 10_000n >= 10n * quotedCenter;
+    if (hourly || moved || step % 30 === 0) {
       quotedCenter = indexTicks;
       for (const mm of makers) {
         for (const id of mm.orders) if (perpMarket.book.orders.has(id)) apply(engine.cancelOrder({ account: mm.id, market, orderId: id }));
@@ -306,6 +306,7 @@ function runSegment(engine: Engine, segment: PriceSegment, tick: () => void): Pe
     }
     // 2. liquidations
     for (const id of everyone) {
+      if (positionOf(id) === 0) continue;
       const view = engine.getPerpAccount(id).find((s) => s.token === "USDC");
       if (view?.liquidatable !== true) continue;
       const r = apply(engine.liquidatePosition({ liquidator: "perps/keeper", account: id, market })) as PerpLiquidationResult | undefined;

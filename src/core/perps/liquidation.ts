@@ -103,7 +103,7 @@ export function applyLiquidatePosition(state: EngineState, op: LiquidatePosition
   const position = market.positions.get(account) ?? 0;
   if (position === 0) reject("NOT_LIQUIDATABLE", `${account.id} has no position in ${market.id}`);
   const price = indexPrice(state, market);
-  const prices = priceCache(state);
+  const prices = priceCache(state, market, price);
   const pa = state.perps.accounts.get(account.id)!;
   const margin = marginOf(state.perps, pa, market.quote, prices);
   if (margin === undefined) reject("STALE_PRICE", `${account.id}: an index price of another open position is unavailable`);

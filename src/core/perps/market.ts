@@ -18,6 +18,7 @@
 import { invariant, reject } from "../errors.js";
 import { credit, debit } from "../ledger.js";
 import { PPM } from "../math.js";
+import { PRICE_UNIT } from "../oracle.js";
 import { BookSide } from "../orderbook/book.js";
 import { MAX_FEE_PPM, type Market } from "../orderbook/market.js";
 import type { Accepted } from "../results.js";
@@ -71,6 +72,9 @@ export function applyCreatePerpMarket(state: EngineState, op: CreatePerpMarketOp
   if (state.perps.markets.size >= MAX_PERP_MARKETS) reject("LIMIT_EXCEEDED", `at most ${MAX_PERP_MARKETS} perp markets`);
 
   const leverageImf = (PPM + BigInt(maxLeverage) - 1n) / BigInt(maxLeverage); // ⌈1e6 / maxLeverage⌉
+  const scaleNum = lotSize * 10n ** BigInt(quote.decimals);
+  const scaleDen = 10n ** BigInt(assetDecimals) * PRICE_UNIT;
+  const g = gcd(scaleNum, scaleDen);
   const book: Market = {
     id,
     base: asset,
@@ -91,6 +95,8 @@ export function applyCreatePerpMarket(state: EngineState, op: CreatePerpMarketOp
     asset,
     lotSize,
     assetDecimals,
+    priceScaleNum: scaleNum / g,
+    priceScaleDen: scaleDen / g,
     tickSize,
     imfPpm,
     mmfPpm,
@@ -264,6 +270,11 @@ export function encodePerpsLeaf(perps: PerpsState, key: string): string | undefi
   }
   const pa = perps.accounts.get(key.slice(3));
   return pa === undefined ? undefined : encodeMap(pa.quote);
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
 }
 
 function encodeMap(map: Map<string, bigint>): string {

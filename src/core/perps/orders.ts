@@ -132,8 +132,7 @@ export function applyClosePosition(state: EngineState, op: ClosePositionOp): Acc
 function perpOrder(state: EngineState, o: OrderSpec): Accepted<PerpOrderResult> {
   const { account, market, isBuy, limitTicks, lots, tif, postOnly, stp } = o;
   const book = market.book;
-  indexPrice(state, market); // STALE_PRICE / UNKNOWN_PRICE before anything else
-  const prices = priceCache(state);
+  const prices = priceCache(state, market, indexPrice(state, market)); // STALE_PRICE / UNKNOWN_PRICE first
   const pa = state.perps.accounts.get(account.id);
   const position = market.positions.get(account) ?? 0;
   const newLots = position + (isBuy ? lots : -lots);

@@ -7,10 +7,11 @@
  *
  *   P = price · lotSize · 10^quoteDecimals / (10^assetDecimals · 10^8)
  *
- * kept unreduced (a {@link Frac}); every use of it rounds once, as `margin.ts` states.
+ * an exact {@link Frac} (the constant factor is reduced once, at market creation); every use of it
+ * rounds once, as `margin.ts` states.
  */
 import { reject } from "../errors.js";
-import { priceInfo, PRICE_UNIT } from "../oracle.js";
+import { priceInfo } from "../oracle.js";
 import type { EngineState } from "../state.js";
 import type { Frac } from "./margin.js";
 import type { PerpMarket } from "./state.js";
@@ -19,7 +20,7 @@ import type { PerpMarket } from "./state.js";
 export function tryIndexPrice(state: EngineState, market: PerpMarket): Frac | undefined {
   const info = priceInfo(state, market.asset);
   if (info.price === undefined) return undefined;
-  return fracOf(state, market, info.price);
+  return fracOf(market, info.price);
 }
 
 /** The market's index price per lot; rejects `STALE_PRICE` / `UNKNOWN_PRICE` (validation phase only). */
@@ -29,20 +30,17 @@ export function indexPrice(state: EngineState, market: PerpMarket): Frac {
     if (info.code === "STALE_PRICE") reject("STALE_PRICE", `perp ${market.id}: index price of ${market.asset} is stale at time ${state.timeMs}`);
     reject("UNKNOWN_PRICE", `perp ${market.id}: no index price for ${market.asset}`);
   }
-  return fracOf(state, market, info.price);
+  return fracOf(market, info.price);
 }
 
-function fracOf(state: EngineState, market: PerpMarket, price: bigint): Frac {
-  const quoteDecimals = state.tokens.get(market.quote)!.decimals;
-  return {
-    num: price * market.lotSize * 10n ** BigInt(quoteDecimals),
-    den: 10n ** BigInt(market.assetDecimals) * PRICE_UNIT,
-  };
+function fracOf(market: PerpMarket, price: bigint): Frac {
+  return { num: price * market.priceScaleNum, den: market.priceScaleDen };
 }
 
 /** A per-op cache of index prices (undefined = unavailable), as the lookup `margin.ts` takes. */
-export function priceCache(state: EngineState): (market: PerpMarket) => Frac | undefined {
+export function priceCache(state: EngineState, known?: PerpMarket, price?: Frac): (market: PerpMarket) => Frac | undefined {
   const cache = new Map<PerpMarket, Frac | undefined>();
+  if (known !== undefined) cache.set(known, price);
   return (market) => {
     if (cache.has(market)) return cache.get(market);
     const p = tryIndexPrice(state, market);

@@ -25,6 +25,12 @@ export interface PerpMarket {
   readonly lotSize: bigint;
   /** Decimals of one whole asset (ETH 18): converts the oracle's per-asset price to per-lot. */
   readonly assetDecimals: number;
+  /**
+   * lotSize · 10^quoteDecimals / (10^assetDecimals · 10^8), reduced by their gcd (derived at creation,
+   * not state of its own): the index price per lot is `oraclePrice · priceScaleNum / priceScaleDen`.
+   */
+  readonly priceScaleNum: bigint;
+  readonly priceScaleDen: bigint;
   /** Quote base units per lot per tick (as a spot market). */
   readonly tickSize: bigint;
   /** Initial margin fraction, ppm (dYdX `InitialMarginPpm`). */
