@@ -145,6 +145,33 @@ describe("lending pool", () => {
     expect(e.borrow({ account: "alice", asset: "DAI", amount: 100n * 10n ** 18n }).status).toBe("accepted");
   });
 
+  it("exit at close: debt netted against the borrower's free balance, else settled from its collateral in kind", () => {
+    const setup = () => {
+      const e = lendingSetup();
+      e.deposit({ account: "alice", token: "USDC", amount: 10_000_000_000n });
+      e.supply({ account: "alice", asset: "USDC", amount: 10_000_000_000n });
+      e.deposit({ account: "bob", token: "WETH", amount: 10n ** 18n });
+      e.supply({ account: "bob", asset: "WETH", amount: 10n ** 18n });
+      expect(e.borrow({ account: "bob", asset: "USDC", amount: 1_600_000_000n }).status).toBe("accepted");
+      return e;
+    };
+    const exits = (e: ReturnType<typeof setup>) =>
+      Object.fromEntries(e.exitLeaves().map((l) => [`${l.account}:${l.token}`, l.amount]));
+    // Bob still holds the 1,600 USDC: they repay his debt, Alice gets her 10,000 USDC, Bob his WETH.
+    let e = setup();
+    expect(exits(e)).toEqual({ "alice:USDC": 10_000_000_000n, "bob:WETH": 10n ** 18n });
+    // Bob gave the USDC away: 0.8 WETH (1,600 USD at 2,000) of his collateral goes to USDC's supplier.
+    e = setup();
+    e.transfer({ from: "bob", to: "carol", token: "USDC", amount: 1_600_000_000n });
+    expect(exits(e)).toEqual({
+      "alice:USDC": 8_400_000_000n,
+      "alice:WETH": 800_000_000_000_000_000n,
+      "bob:WETH": 200_000_000_000_000_000n,
+      "carol:USDC": 1_600_000_000n,
+    });
+    expectExitSolvent(e);
+  });
+
   it("worked liquidation: HF 0.9796875 ⇒ close factor 50%; HF 0.928125 < 0.95 ⇒ 100%, with the bonus and protocol fee", () => {
     const setup = () => {
       const e = lendingSetup();

@@ -100,6 +100,17 @@ export function priceInfo(state: EngineState, asset: string): PriceInfo {
 }
 
 /**
+ * The median of every oracle's latest report, fresh or not (undefined if never priced). Only for
+ * settling what is owed when the channel closes (the exit root), where a stale price is better than
+ * none; ops use {@link priceOf}.
+ */
+export function lastPrice(state: EngineState, asset: string): bigint | undefined {
+  const entry = state.oracle.assets.get(asset);
+  if (entry === undefined || entry.reports.size === 0) return undefined;
+  return median([...entry.reports.values()].map((r) => r.price));
+}
+
+/**
  * The oracle price of `asset` (base-currency units with 8 decimals per whole asset). Throws a
  * {@link Rejection} `UNKNOWN_PRICE` (never priced) or `STALE_PRICE` (no report within the staleness
  * limit at `state.timeMs`): call it before mutating.

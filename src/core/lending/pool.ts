@@ -27,12 +27,13 @@
  * `cash` (conservation.ts). The treasury's share (reserve factor, liquidation protocol fee) is a scaled
  * supply balance of the protocol (Aave mints aTokens to the treasury); it exits to the protocol address.
  *
- * **Exit at channel close** ({@link lendingExitAdjustments}): per reserve, first every borrower's debt is
- * repaid out of its own free balance of that asset (as far as it goes); then every supplier (and the
- * treasury) receives `min(balance, ⌊balance · distributable / Σ balances⌋)` where `distributable` is the
- * reserve's cash plus what the borrowers repaid. So Σ exits ≤ cash + repaid and the exit root is always
- * solvent; debt not covered by the borrower's free balance stays owed and is *not* in the exit root
- * (suppliers' remaining claim on it is settled outside the exit root — see the docs).
+ * **Exit at channel close** ({@link lendingExitAdjustments}): first every borrower's debt is repaid
+ * out of its own free balance of that asset (as far as it goes); debt still unpaid is settled out of
+ * the borrower's collateral at the last oracle prices (no bonus), the seized collateral going to the
+ * debt reserve's suppliers in kind; then every supply balance (and the treasury's) receives
+ * `min(balance, ⌊balance · distributable / Σ balances⌋)` where `distributable` is the reserve's cash
+ * plus what borrowers repaid. So Σ exits ≤ cash + repaid: the exit root is always solvent. Debt beyond
+ * the borrower's collateral (bad debt) is lost to that reserve's suppliers, pro rata.
  */
 import { invariant, reject } from "../errors.js";
 import { credit, debit } from "../ledger.js";
@@ -45,7 +46,7 @@ import type {
   SupplyOp,
   WithdrawSupplyOp,
 } from "../ops.js";
-import { priceOf } from "../oracle.js";
+import { lastPrice, priceOf } from "../oracle.js";
 import type { Accepted } from "../results.js";
 import { Role, TRADING_ROLES } from "../roles.js";
 import type { EngineState } from "../state.js";
@@ -664,9 +665,16 @@ export interface LendingExit {
 }
 
 /**
- * The lending part of the exit root (module doc): netting of debt against the borrower's own free
- * balance, then pro-rata distribution of cash + netted amounts over supply balances, rounded down and
- * capped at each balance.
+ * The lending part of the exit root (module doc):
+ * 1. each borrower's debt is netted against its own free balance of that asset (deducted from the
+ *    free balance, added to the reserve's distributable cash);
+ * 2. debt still unpaid is settled out of the borrower's collateral, at the last oracle prices (stale
+ *    or not; no bonus), collateral assets in symbol order: the seized collateral balance becomes a
+ *    claim of the debt reserve's suppliers, who are owed that debt;
+ * 3. every reserve pays each supply balance (and each seized claim, and the treasury) pro rata out of
+ *    its distributable cash: `min(balance, ⌊balance · distributable / Σ balances⌋)`; a seized claim's
+ *    payout is split among the debt reserve's suppliers pro rata to their balances, rounded down.
+ * Every step rounds down what is paid out, so Σ exits ≤ cash + netted free balances.
  */
 export function lendingExitAdjustments(state: EngineState): LendingExit {
   const accounts = new Map<string, Map<string, bigint>>();
@@ -677,24 +685,89 @@ export function lendingExitAdjustments(state: EngineState): LendingExit {
     if (m === undefined) accounts.set(id, (m = new Map()));
     m.set(token, (m.get(token) ?? 0n) + delta);
   };
-  for (const asset of sortedAssets(state)) {
+  const assets = sortedAssets(state);
+  const distributable = new Map<string, bigint>();
+  /** asset → account → supply balance (accrued), reduced by seizures. */
+  const balances = new Map<string, Map<string, bigint>>();
+  const treasury = new Map<string, bigint>();
+  /** account → debt asset → debt left after netting. */
+  const residual = new Map<string, Map<string, bigint>>();
+  for (const asset of assets) {
     const r = state.lending.reserves.get(asset) as Reserve;
     const income = normalizedIncome(state, r);
     const debtIndex = normalizedDebt(state, r);
-    let distributable = r.cash;
+    let dist = r.cash;
     for (const [id, scaled] of r.debts) {
-      const free = state.accounts.get(id)?.free.get(asset) ?? 0n;
-      const repaid = minBig(free, rayMul(scaled, debtIndex));
+      const debt = rayMul(scaled, debtIndex);
+      const repaid = minBig(state.accounts.get(id)?.free.get(asset) ?? 0n, debt);
       add(id, asset, -repaid);
-      distributable += repaid;
+      dist += repaid;
+      if (debt > repaid) {
+        let m = residual.get(id);
+        if (m === undefined) residual.set(id, (m = new Map()));
+        m.set(asset, debt - repaid);
+      }
     }
-    let claims = rayMul(r.treasuryScaled, income);
-    for (const scaled of r.supplies.values()) claims += rayMul(scaled, income);
+    distributable.set(asset, dist);
+    const b = new Map<string, bigint>();
+    for (const [id, scaled] of r.supplies) b.set(id, rayMul(scaled, income));
+    balances.set(asset, b);
+    treasury.set(asset, rayMul(r.treasuryScaled, income));
+  }
+
+  // 2. Seize collateral for unpaid debt: collateral asset → debt asset → seized balance.
+  const seized = new Map<string, Map<string, bigint>>();
+  for (const id of [...residual.keys()].sort()) {
+    const debts = residual.get(id) as Map<string, bigint>;
+    for (const debtAsset of [...debts.keys()].sort()) {
+      const debtPrice = lastPrice(state, debtAsset);
+      if (debtPrice === undefined) continue;
+      const debtReserve = state.lending.reserves.get(debtAsset) as Reserve;
+      // Value owed in base currency, rounded up (in the suppliers' favour).
+      let owed = ceilDivBig((debts.get(debtAsset) as bigint) * debtPrice, 10n ** BigInt(debtReserve.decimals));
+      for (const colAsset of assets) {
+        if (owed === 0n) break;
+        const col = state.lending.reserves.get(colAsset) as Reserve;
+        const held = balances.get(colAsset)?.get(id) ?? 0n;
+        const colPrice = lastPrice(state, colAsset);
+        if (held === 0n || col.liquidationThreshold === 0n || colPrice === undefined) continue;
+        const unit = 10n ** BigInt(col.decimals);
+        const need = ceilDivBig(owed * unit, colPrice);
+        const take = minBig(held, need);
+        (balances.get(colAsset) as Map<string, bigint>).set(id, held - take);
+        let m = seized.get(colAsset);
+        if (m === undefined) seized.set(colAsset, (m = new Map()));
+        m.set(debtAsset, (m.get(debtAsset) ?? 0n) + take);
+        owed = take === need ? 0n : owed - (take * colPrice) / unit;
+      }
+    }
+  }
+
+  // 3. Pro-rata payout of each reserve's distributable cash.
+  for (const asset of assets) {
+    const b = balances.get(asset) as Map<string, bigint>;
+    const t = treasury.get(asset) as bigint;
+    const claimsOfDebt = seized.get(asset) ?? new Map<string, bigint>();
+    let claims = t;
+    for (const v of b.values()) claims += v;
+    for (const v of claimsOfDebt.values()) claims += v;
     if (claims === 0n) continue;
-    const share = (balance: bigint): bigint => minBig(balance, (balance * distributable) / claims);
-    for (const [id, scaled] of r.supplies) add(id, asset, share(rayMul(scaled, income)));
-    const treasury = share(rayMul(r.treasuryScaled, income));
-    if (treasury > 0n) protocol.set(asset, treasury);
+    const dist = distributable.get(asset) as bigint;
+    const share = (balance: bigint): bigint => minBig(balance, (balance * dist) / claims);
+    for (const [id, v] of b) add(id, asset, share(v));
+    if (share(t) > 0n) protocol.set(asset, (protocol.get(asset) ?? 0n) + share(t));
+    // Seized collateral to the debt reserve's suppliers (and treasury), pro rata to their balances.
+    for (const debtAsset of [...claimsOfDebt.keys()].sort()) {
+      const payout = share(claimsOfDebt.get(debtAsset) as bigint);
+      const owners = balances.get(debtAsset) as Map<string, bigint>;
+      const ownersTreasury = treasury.get(debtAsset) as bigint;
+      let weight = ownersTreasury;
+      for (const v of owners.values()) weight += v;
+      if (weight === 0n || payout === 0n) continue;
+      for (const [id, v] of owners) add(id, asset, (payout * v) / weight);
+      const toTreasury = (payout * ownersTreasury) / weight;
+      if (toTreasury > 0n) protocol.set(asset, (protocol.get(asset) ?? 0n) + toTreasury);
+    }
   }
   return { accounts, protocol };
 }
@@ -765,6 +838,10 @@ function addScaled(map: Map<string, bigint>, id: string, delta: bigint): void {
 function restoreScaled(map: Map<string, bigint>, id: string, value: bigint): void {
   if (value === 0n) map.delete(id);
   else map.set(id, value);
+}
+
+function ceilDivBig(a: bigint, b: bigint): bigint {
+  return a === 0n ? 0n : (a - 1n) / b + 1n;
 }
 
 function minBig(a: bigint, b: bigint): bigint {
