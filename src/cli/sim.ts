@@ -293,6 +293,10 @@ export interface SimReport {
   roundTripsMean: number;
   sessions: number;
   virtualMs: number;
+  /** Per Byzantine participant: its delivered batches' op results in the final order (first honest replica). */
+  byzantineResults: { address: Hex; batches: number; accepted: number; rejectedByCode: Record<string, number> }[];
+  /** Batches authored by the others after the crash of a replica (it must not stop them). */
+  batchesAfterCrash: number;
   faults: { partition?: Partition; crash?: { node: Hex; atMs: number; restartMs?: number }; drop: number; duplicate: number };
   failures: string[];
 }
@@ -390,6 +394,8 @@ export function runSimulation(opts: SimOptions): SimReport {
     roundTripsMean: 0,
     sessions: 0,
     virtualMs: 0,
+    byzantineResults: [],
+    batchesAfterCrash: 0,
     faults: { drop: 0, duplicate: 0 },
     failures: [],
   };
@@ -429,6 +435,7 @@ export function runSimulation(opts: SimOptions): SimReport {
       logger,
       replica,
       rules: { syncMode: opts.mode ?? "bloom", syncIntervalMs: opts.syncIntervalMs ?? 100, sessionTimeoutMs: 1000, relay: opts.relay ?? "own", maxOpsPerBatch: 256 },
+      replicaOptions: { snapshotBeforeOwnBatch: false },
     });
   const persist = (node: Node): void => {
     node.channel.replica.on("delivered", (d) => node.persisted.push(d.bytes));
@@ -613,7 +620,22 @@ export function runSimulation(opts: SimOptions): SimReport {
   if (ref !== undefined) {
     const ids = ref.batchIdsInOrder();
     report.batches = ids.length;
-    for (const id of ids) report.ops += ref.getBatch(id)?.ops.length ?? 0;
+    const byzStats = new Map(report.byzantine.map((b) => [b.address, { address: b.address, batches: 0, accepted: 0, rejectedByCode: {} as Record<string, number> }]));
+    const crash = report.faults.crash;
+    for (const id of ids) {
+      const batch = ref.getBatch(id);
+      report.ops += batch?.ops.length ?? 0;
+      if (batch === undefined) continue;
+      if (crash !== undefined && batch.header.author !== crash.node && batch.header.timestamp > EPOCH_MS + crash.atMs) report.batchesAfterCrash++;
+      const st = byzStats.get(batch.header.author);
+      if (st === undefined) continue;
+      st.batches++;
+      for (const r of ref.resultsOf(id) ?? []) {
+        if (r.status === "accepted") st.accepted++;
+        else st.rejectedByCode[r.code] = (st.rejectedByCode[r.code] ?? 0) + 1;
+      }
+    }
+    report.byzantineResults = [...byzStats.values()];
   }
   let sessions = 0;
   let trips = 0;
