@@ -34,6 +34,16 @@
  * `min(balance, ⌊balance · distributable / Σ balances⌋)` where `distributable` is the reserve's cash
  * plus what borrowers repaid. So Σ exits ≤ cash + repaid: the exit root is always solvent. Debt beyond
  * the borrower's collateral (bad debt) is lost to that reserve's suppliers, pro rata.
+ *
+ * **Deviations from Aave V3.0**, all deliberate: no stable-rate debt (Aave removed it in v3.2), no
+ * eMode, isolation mode, siloed borrowing, debt ceilings, flash loans or unbacked minting; the health
+ * factor is the same quotient in ray instead of wad (27 digits, not 18); every supply with
+ * `liquidationThreshold > 0` is collateral (no per-user collateral switch); caps are in base units, not
+ * whole tokens; the treasury's reserve-factor share is credited as supply balance at each accrual
+ * instead of accumulating in `accruedToTreasury` until `mintToTreasury`; the liquidator pays from its
+ * free balance; reserves are created by a setup op (like pools and markets), not by a governance role;
+ * rounding is v3.0's (v3.1+ round the capped liquidation's debt with `percentDivCeil`, and v3.3+ round
+ * scaled mints/burns directionally).
  */
 import { invariant, reject } from "../errors.js";
 import { credit, debit } from "../ledger.js";
