@@ -75,6 +75,8 @@ interface Conn {
   claimed?: PeerId;
   proofSent: boolean;
   authenticated: boolean;
+  /** Closed by us: later frames are ignored. */
+  refused: boolean;
   timer: NodeJS.Timeout;
 }
 
@@ -189,6 +191,7 @@ export class WsTransport implements Transport {
       nonce: new Uint8Array(randomBytes(32)),
       proofSent: false,
       authenticated: false,
+      refused: false,
       timer: setTimeout(() => this.refuse(c, "handshake timeout"), HANDSHAKE_TIMEOUT_MS),
     };
     c.timer.unref();
@@ -206,12 +209,15 @@ export class WsTransport implements Transport {
   }
 
   private refuse(c: Conn, reason: string): void {
+    if (c.refused) return;
+    c.refused = true;
     this.logger.warn("ws handshake refused", { self: this.self, peer: c.claimed, reason });
     clearTimeout(c.timer);
     c.ws.close(4001, reason.slice(0, 120));
   }
 
   private onFrame(c: Conn, data: RawData, isBinary: boolean, expected?: PeerId): void {
+    if (c.refused) return;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (c.authenticated) {
       if (!isBinary) {
