@@ -134,8 +134,9 @@ export interface ReplicaOptions {
   /** Clock for own batches' timestamps, ms since the epoch. Default Date.now. */
   now?: () => number;
   /**
-   * Snapshot the state before applying each own batch, where concurrent batches from others land
-   * (one clone per own batch; turns the usual replay into "restore + reapply own batch"). Default true.
+   * Snapshot the state before applying each own batch, where concurrent batches from others land.
+   * Turns the usual replay into "restore + reapply own batch", but costs a full engine clone per
+   * submit (O(state)); measured far too slow with real books (bench/channel.ts). Default false.
    */
   snapshotBeforeOwnBatch?: boolean;
 }
@@ -192,7 +193,7 @@ export class Replica {
     this.selfIndex = signer === undefined ? -1 : addresses.indexOf(signer.address);
     if (signer !== undefined && this.selfIndex < 0) throw new ChannelConfigError("NOT_A_PARTICIPANT", `signer ${signer.address} is not a participant`);
     this.now = options.now ?? Date.now;
-    this.snapshotBeforeOwn = options.snapshotBeforeOwnBatch ?? true;
+    this.snapshotBeforeOwn = options.snapshotBeforeOwnBatch ?? false;
 
     const genesis = genesisEngine(participants, config.genesis);
     this.dag = new HashDag(addresses, limits);
@@ -401,16 +402,16 @@ export class Replica {
       // cannot happen for an honest signer (parents are delivered heads, seq follows them)
       throw new Error(`own batch not delivered: ${result.rejected.map((r) => r.message).join("; ")}`);
     }
-    const results = this.onDelivered(result.delivered, result.equivocations).get(signed.id) ?? this.resultsOf(signed.id)!;
+    const results = this.onDelivered(result.delivered, result.equivocations, true).get(signed.id) ?? this.resultsOf(signed.id)!;
     return { id: signed.id, batch: signed.batch, bytes: signed.bytes, results };
   }
 
-  private onDelivered(nodes: DagNode[], equivocations: Evidence[]): Map<Hex, Result[]> {
+  private onDelivered(nodes: DagNode[], equivocations: Evidence[], own = false): Map<Hex, Result[]> {
     const now = new Map<Hex, Result[]>();
     for (const node of nodes) {
       const position = this.order.insert(node, (id) => this.dag.get(id as Hex));
       for (const cb of this.listeners.delivered) cb(node);
-      const results = this.tentative.inserted(node, position);
+      const results = this.tentative.inserted(node, position, own);
       if (results !== undefined) now.set(node.id, results);
     }
     for (const ev of equivocations) for (const cb of this.listeners.equivocation) cb(ev);

@@ -44,6 +44,8 @@ export function cloneState(state: EngineState): EngineState {
 }
 
 type Job = [source: object, target: object];
+/** Job marker: `target` is a spread copy of a plain object whose object-valued fields still point at the source's. */
+const PLAIN = Object.freeze({});
 
 class GraphCloner {
   private readonly memo = new Map<object, object>();
@@ -63,7 +65,18 @@ class GraphCloner {
     else if (ArrayBuffer.isView(value)) target = (value as unknown as Uint8Array).slice();
     else if (value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise) {
       throw new InvariantError(`cloneEngine: cannot copy a ${value.constructor.name} in engine state`);
-    } else target = Object.create(Object.getPrototypeOf(value) as object | null) as object;
+    } else {
+      const proto = Object.getPrototypeOf(value) as object | null;
+      if (proto === Object.prototype) {
+        // plain object (orders, levels, accounts, pools): copy every field at once, fix up the
+        // object-valued ones in run()
+        target = { ...(value as object) };
+        this.memo.set(value, target);
+        this.work.push([PLAIN, target]);
+        return target;
+      }
+      target = Object.create(proto) as object;
+    }
     this.memo.set(value, target);
     if (!ArrayBuffer.isView(value)) this.work.push([value, target]);
     return target;
@@ -73,7 +86,13 @@ class GraphCloner {
     const work = this.work;
     while (work.length > 0) {
       const [source, target] = work.pop()!;
-      if (source instanceof Map) {
+      if (source === PLAIN) {
+        const t = target as Record<string, unknown>;
+        for (const key in t) {
+          const v = t[key];
+          if (typeof v === "object" && v !== null) t[key] = this.copy(v);
+        }
+      } else if (source instanceof Map) {
         const t = target as Map<unknown, unknown>;
         for (const [k, v] of source) t.set(this.copy(k), this.copy(v));
       } else if (source instanceof Set) {
