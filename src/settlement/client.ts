@@ -23,6 +23,8 @@ export const ETH_ADDRESS: Address = "0x0000000000000000000000000000000000000000"
 export interface TxResult {
   hash: Hash;
   gasUsed: bigint;
+  /** gasUsed × effectiveGasPrice: the wei the sender paid. */
+  feeWei: bigint;
   blockNumber: bigint;
   logs: Log[];
 }
@@ -331,7 +333,7 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
     }
   }
   const receipt = await receiptOf(chain, hash);
-  return { hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber, logs: receipt.logs };
+  return { hash, gasUsed: receipt.gasUsed, feeWei: receipt.gasUsed * receipt.effectiveGasPrice, blockNumber: receipt.blockNumber, logs: receipt.logs };
 }
 
 /** The receipt of `hash`; throws if the transaction reverted. */

@@ -1,0 +1,283 @@
+/**
+ * A channel's whole life on chain, as one participant group runs it (issue 5 items 1–4): deploy the
+ * adjudicator and the tokens, open the channel, post bonds, deposit into numbered records, give the
+ * channel a genesis that credits exactly those records, withdraw mid-channel against a certificate,
+ * close cooperatively or through the dispute path (a stale proposal answered by a watcher's
+ * challenge), claim every exit leaf, and reconcile on-chain balances with the channel's final state.
+ *
+ * Deposit records ↔ channel credits: the channel's genesis lists one `deposit` op per on-chain record,
+ * in record order (the i-th genesis deposit credits record i). {@link checkGenesisDeposits} is the
+ * replica-side check: every deposit op matches its record (beneficiary, token address, amount) and no
+ * record is credited twice or skipped. (Deposits while the channel runs would need an op that names
+ * its record id and engine state remembering credited ids; today deposits enter only at genesis.)
+ *
+ * Certificates come from the caller (`certify` over checkpoints of the final state); until the
+ * Tendermint checkpoints land (issue 4) the callers sign checkpoints of replicas whose state roots
+ * are equal.
+ */
+import type { Account, Address, Hex } from "viem";
+import type { Signer } from "../channel/identity.js";
+import type { Engine } from "../core/engine.js";
+import { exitLeaves, exitProof } from "../core/exit.js";
+import type { Op } from "../core/ops.js";
+import type { RoleName } from "../core/roles.js";
+import type { SettlementChain } from "./chain.js";
+import { signClose, type Certificate, type CheckpointMessage } from "./certificate.js";
+import { AdjudicatorClient, ETH_ADDRESS, Erc20Client, type DepositEvent, type LeafWithProof } from "./client.js";
+import { SettlementWatcher } from "./watcher.js";
+
+export interface SessionParty {
+  /** Channel signer (checkpoints, batches). */
+  signer: Signer;
+  /** The same key as a viem account (sends transactions). */
+  account: Account;
+  roles?: RoleName[];
+}
+
+export interface SessionToken {
+  symbol: string;
+  decimals: number;
+  /** true: the chain's native ETH (address 0); else a test ERC-20 is deployed. */
+  native?: boolean;
+}
+
+export interface SessionDeposit {
+  party: number;
+  token: string;
+  amount: bigint;
+}
+
+export interface GasUsed {
+  deposit: bigint;
+  withdraw: bigint;
+  propose: bigint;
+  challenge: bigint;
+  finalize: bigint;
+  claim: bigint;
+  cooperativeClose: bigint;
+}
+
+export interface OpenedSettlement {
+  chain: SettlementChain;
+  adjudicator: AdjudicatorClient;
+  channelId: Hex;
+  parties: SessionParty[];
+  operator: Account;
+  tokens: Map<string, { address: Address; decimals: number; erc20?: Erc20Client }>;
+  /** createToken ops (with on-chain addresses) and one deposit op per record, in record order. */
+  genesis: Op[];
+  records: DepositEvent[];
+  /** Each party's on-chain balance per token symbol right after its deposits. */
+  balancesAfterDeposit: Map<Address, Map<string, bigint>>;
+  quorum: number;
+  gas: GasUsed;
+  /** Wei each party paid in transaction fees after its deposits (added back when reconciling ETH). */
+  feesPaid: Map<Address, bigint>;
+}
+
+/** Σ gas of each kind over the session (deposit: all deposits; claim: all claims). */
+function zeroGas(): GasUsed {
+  return { deposit: 0n, withdraw: 0n, propose: 0n, challenge: 0n, finalize: 0n, claim: 0n, cooperativeClose: 0n };
+}
+
+/**
+ * Deploys, opens, funds and deposits. Parties are funded with ETH by the chain's dev account (test
+ * chains) and minted the ERC-20 amounts they deposit.
+ */
+export async function openSettlement(opts: {
+  chain: SettlementChain;
+  operator: Account;
+  parties: SessionParty[];
+  tokens: SessionToken[];
+  deposits: SessionDeposit[];
+  quorum?: number;
+  disputeWindowSeconds?: number;
+  bond?: bigint;
+  /** ETH each party receives for gas (and ETH deposits), wei. Default 100 ETH. */
+  fundEach?: bigint;
+}): Promise<OpenedSettlement> {
+  const { chain, operator, parties } = opts;
+  const n = parties.length;
+  const quorum = opts.quorum ?? Math.floor((2 * n) / 3) + 1;
+  const bond = opts.bond ?? 10n ** 16n;
+  const fund = opts.fundEach ?? 100n * 10n ** 18n;
+  await chain.fund(operator.address, fund);
+  for (const p of parties) await chain.fund(p.account.address, fund);
+  const { client: adjudicator } = await AdjudicatorClient.deploy(chain, operator);
+  const tokens = new Map<string, { address: Address; decimals: number; erc20?: Erc20Client }>();
+  for (const t of opts.tokens) {
+    if (tokens.has(t.symbol)) throw new Error(`token ${t.symbol} twice`);
+    if (t.native === true) tokens.set(t.symbol, { address: ETH_ADDRESS, decimals: t.decimals });
+    else {
+      const erc20 = await Erc20Client.deploy(chain, operator, t.symbol, t.symbol, t.decimals);
+      tokens.set(t.symbol, { address: erc20.address.toLowerCase() as Address, decimals: t.decimals, erc20 });
+    }
+  }
+  const { channelId } = await adjudicator.open(operator, {
+    participants: parties.map((p) => ({ address: p.account.address, roles: p.roles ?? ["Trader", "MarketMaker"] })),
+    quorum,
+    disputeWindowSeconds: opts.disputeWindowSeconds ?? 3600,
+    bond,
+    tokens: [...tokens.values()].map((t) => t.address),
+  });
+  const gas = zeroGas();
+  for (const p of parties) if (bond > 0n) await adjudicator.postBond(p.account, channelId, bond);
+  const genesis: Op[] = [];
+  for (const [symbol, t] of tokens) genesis.push({ type: "createToken", symbol, decimals: t.decimals, address: t.address });
+  const records: DepositEvent[] = [];
+  for (const d of opts.deposits) {
+    const p = parties[d.party];
+    const t = tokens.get(d.token);
+    if (p === undefined || t === undefined) throw new Error(`deposit: unknown party ${d.party} or token ${d.token}`);
+    if (t.erc20 !== undefined) {
+      await t.erc20.mint(operator, p.account.address, d.amount);
+      await t.erc20.approve(p.account, adjudicator.address, d.amount);
+    }
+    const tx = await adjudicator.deposit(p.account, channelId, t.address, d.amount, p.account.address);
+    gas.deposit += tx.gasUsed;
+    records.push(tx.deposit);
+    genesis.push({ type: "deposit", account: p.signer.address, token: d.token, amount: tx.deposit.amount });
+  }
+  const balancesAfterDeposit = new Map<Address, Map<string, bigint>>();
+  for (const p of parties) balancesAfterDeposit.set(p.account.address, await balancesOf(chain, tokens, p.account.address));
+  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, feesPaid: new Map() };
+}
+
+/**
+ * The replica-side deposit check: the genesis' deposit ops, in order, are exactly the channel's
+ * on-chain records (the i-th op credits record i: same beneficiary, token address, amount), and there
+ * are as many ops as records. Throws an Error naming the first mismatch.
+ */
+export async function checkGenesisDeposits(adjudicator: AdjudicatorClient, channelId: Hex, genesis: readonly Op[]): Promise<void> {
+  const tokenAddress = new Map<string, string>();
+  let record = 0n;
+  for (const op of genesis) {
+    if (op.type === "createToken") tokenAddress.set(op.symbol, (op.address ?? "").toLowerCase());
+    if (op.type !== "deposit") continue;
+    const token = tokenAddress.get(op.token);
+    if (token === undefined || !/^0x[0-9a-f]{40}$/.test(token)) throw new Error(`genesis deposit of ${op.token}: the token has no on-chain address`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account)) throw new Error(`genesis deposit to ${op.account}: not an address`);
+    if (!(await adjudicator.isDepositRecord(channelId, record, op.account as Address, token as Address, op.amount))) {
+      throw new Error(`genesis deposit #${record} (${op.amount} ${op.token} to ${op.account}) is not deposit record ${record} on chain`);
+    }
+    record++;
+  }
+  const count = await adjudicator.depositCount(channelId);
+  if (count !== record) throw new Error(`genesis credits ${record} deposit records, the chain has ${count}`);
+}
+
+/** Every exit leaf of `engine` with its proof. */
+export function exitsWithProofs(engine: Engine): LeafWithProof[] {
+  const leaves = exitLeaves(engine.state);
+  return leaves.map((leaf, i) => ({ leaf, proof: exitProof(leaves, i) as Hex[] }));
+}
+
+/** Pays `party`'s cumulative withdrawals of every token under `cert` (of `engine`'s state). */
+export async function withdrawAll(s: OpenedSettlement, engine: Engine, cert: Certificate, party: number): Promise<bigint> {
+  const p = s.parties[party];
+  if (p === undefined) throw new Error(`no party ${party}`);
+  let paid = 0n;
+  for (const e of exitsWithProofs(engine)) {
+    if (e.leaf.accountAddress !== p.signer.address || e.leaf.withdrawn === 0n) continue;
+    const already = await s.adjudicator.paid(s.channelId, p.account.address, e.leaf.tokenAddress as Address);
+    if (already >= e.leaf.withdrawn) continue;
+    const tx = await s.adjudicator.withdraw(p.account, s.channelId, cert, e);
+    s.gas.withdraw += tx.gasUsed;
+    addFee(s, p.account.address, tx.feeWei);
+    paid += tx.amount;
+  }
+  return paid;
+}
+
+/**
+ * Closes the channel on `finalCert` (a certificate of `engine`'s final state) and claims every leaf.
+ * - "cooperative": all parties sign `Close` over the final checkpoint; no window.
+ * - "dispute": party `proposer` proposes `staleCert`; party `challenger`'s watcher, holding
+ *   `finalCert`, challenges by itself; the window passes; anyone finalizes.
+ */
+export async function closeAndClaim(
+  s: OpenedSettlement,
+  engine: Engine,
+  finalCert: Certificate,
+  mode: { kind: "cooperative" } | { kind: "dispute"; staleCert: Certificate; proposer: number; challenger: number },
+): Promise<void> {
+  if (mode.kind === "cooperative") {
+    const cp: CheckpointMessage = finalCert.checkpoint;
+    const sigs = signClose(s.adjudicator.domainSeparator, cp, s.parties.map((p) => p.signer));
+    s.gas.cooperativeClose += (await s.adjudicator.cooperativeClose(s.operator, s.channelId, cp, sigs)).gasUsed;
+  } else {
+    const proposer = s.parties[mode.proposer];
+    const challenger = s.parties[mode.challenger];
+    if (proposer === undefined || challenger === undefined) throw new Error("dispute: unknown proposer or challenger");
+    const watcher = new SettlementWatcher({
+      client: s.adjudicator,
+      channelId: s.channelId,
+      sender: challenger.account,
+      latestCertificate: () => finalCert,
+      fromBlock: await s.chain.publicClient.getBlockNumber({ cacheTime: 0 }),
+    });
+    const proposed = await s.adjudicator.proposeSettlement(proposer.account, s.channelId, mode.staleCert);
+    s.gas.propose += proposed.gasUsed;
+    addFee(s, proposer.account.address, proposed.feeWei);
+    // Drive the watcher until it has answered (it challenges when it holds a higher certificate).
+    for (let i = 0; i < 100 && watcher.challenges.length === 0; i++) await watcher.poll();
+    const answered = watcher.challenges[0];
+    if (answered === undefined) throw new Error("dispute: the watcher did not challenge the stale proposal");
+    s.gas.challenge += answered.tx.gasUsed;
+    addFee(s, challenger.account.address, answered.tx.feeWei);
+    const view = await s.adjudicator.channel(s.channelId);
+    const now = await s.chain.now();
+    if (view.deadline > now) await s.chain.increaseTime(Number(view.deadline - now));
+    s.gas.finalize += (await s.adjudicator.finalizeSettlement(s.operator, s.channelId)).gasUsed;
+  }
+  for (const e of exitsWithProofs(engine)) {
+    const paid = await s.adjudicator.paid(s.channelId, e.leaf.accountAddress as Address, e.leaf.tokenAddress as Address);
+    if (paid >= e.leaf.amount + e.leaf.withdrawn) continue;
+    s.gas.claim += (await s.adjudicator.claim(s.operator, s.channelId, e)).gasUsed;
+  }
+}
+
+export interface ReconcileRow {
+  party: Address;
+  token: string;
+  /** On-chain balance now − right after the deposits. */
+  onChainReceived: bigint;
+  /** Final channel exit amount + cumulative withdrawals. */
+  channelFinal: bigint;
+  withdrawn: bigint;
+  equal: boolean;
+}
+
+/**
+ * On-chain balances against the final channel state: for every party and token, what it received
+ * on chain since its deposits must equal its final exit amount plus what it withdrew. ETH is measured
+ * net of fees: the operator sends claims and finalization; the fees a party paid itself (withdraw,
+ * propose, challenge: `feesPaid`) are added back.
+ */
+export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<ReconcileRow[]> {
+  const rows: ReconcileRow[] = [];
+  const leaves = exitLeaves(engine.state);
+  for (const p of s.parties) {
+    const after = s.balancesAfterDeposit.get(p.account.address) ?? new Map<string, bigint>();
+    const now = await balancesOf(s.chain, s.tokens, p.account.address);
+    for (const [symbol, t] of s.tokens) {
+      const leaf = leaves.find((l) => l.accountAddress === p.signer.address && l.tokenAddress === t.address.toLowerCase());
+      const amount = leaf?.amount ?? 0n;
+      const withdrawn = leaf?.withdrawn ?? 0n;
+      const gas = t.address === ETH_ADDRESS ? (s.feesPaid.get(p.account.address) ?? 0n) : 0n;
+      const received = (now.get(symbol) ?? 0n) - (after.get(symbol) ?? 0n) + gas;
+      rows.push({ party: p.account.address, token: symbol, onChainReceived: received, channelFinal: amount + withdrawn, withdrawn, equal: received === amount + withdrawn });
+    }
+  }
+  return rows;
+}
+
+function addFee(s: OpenedSettlement, who: Address, wei: bigint): void {
+  s.feesPaid.set(who, (s.feesPaid.get(who) ?? 0n) + wei);
+}
+
+async function balancesOf(chain: SettlementChain, tokens: OpenedSettlement["tokens"], owner: Address): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const [symbol, t] of tokens) out.set(symbol, t.erc20 === undefined ? await chain.publicClient.getBalance({ address: owner }) : await t.erc20.balanceOf(owner));
+  return out;
+}
