@@ -15,6 +15,9 @@ describe("Aave V3 Polygon replay", () => {
     const [usdc, weth] = report.reserves;
     expect(usdc).toMatchObject({ asset: "aave:USDC.e", events: 880, accepted: 880, rejected: 0, owners: 318, minutes: 1440 });
     expect(weth).toMatchObject({ asset: "aave:WETH", events: 413, accepted: 413, rejected: 0, owners: 231, minutes: 1434 });
+    // Aave's own consecutive updates through our index arithmetic: every borrow index to the wei.
+    expect(usdc).toMatchObject({ indexTransitions: 1230, borrowIndexExact: 1230, liquidityIndexExact: 882 });
+    expect(weth).toMatchObject({ indexTransitions: 444, borrowIndexExact: 444, liquidityIndexExact: 413 });
     // Seed utilisation from the first published borrow rate through the rate model.
     expect(usdc?.seedUtilizationRay).toBe(917_322_564n * 10n ** 18n);
     expect(weth?.seedUtilizationRay).toBe(229_420_966n * 10n ** 18n);

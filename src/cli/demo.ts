@@ -243,6 +243,10 @@ export interface LendingSummary {
   events: number;
   accepted: number;
   minutes: number;
+  /** Aave's consecutive published updates recomputed with our index arithmetic: exact to the wei. */
+  indexTransitions: number;
+  borrowIndexExact: number;
+  liquidityIndexExact: number;
   liquidityIndexRelErrorMean: number;
   liquidityIndexRelErrorMax: number;
   borrowIndexRelErrorMean: number;
@@ -256,6 +260,9 @@ function lendingSummary(report: AaveReport): Record<string, LendingSummary> {
       events: r.events,
       accepted: r.accepted,
       minutes: r.minutes,
+      indexTransitions: r.indexTransitions,
+      borrowIndexExact: r.borrowIndexExact,
+      liquidityIndexExact: r.liquidityIndexExact,
       liquidityIndexRelErrorMean: Number(r.liquidityIndexRelErrorMean.toPrecision(4)),
       liquidityIndexRelErrorMax: Number(r.liquidityIndexRelErrorMax.toPrecision(4)),
       borrowIndexRelErrorMean: Number(r.borrowIndexRelErrorMean.toPrecision(4)),
@@ -273,6 +280,7 @@ function lendingRows(report: AaveReport): [string, string, string][] {
       [rows.length === 0 ? "Aave V3 Polygon" : "", `${name}: events replayed (accepted)`, `${r.events} (${r.accepted}), ${r.owners} owners`],
       ["", `${name}: liquidity index rel. error, mean / max`, `${r.liquidityIndexRelErrorMean.toExponential(2)} / ${r.liquidityIndexRelErrorMax.toExponential(2)} (${r.minutes} minutes)`],
       ["", `${name}: borrow index rel. error, mean / max`, `${r.borrowIndexRelErrorMean.toExponential(2)} / ${r.borrowIndexRelErrorMax.toExponential(2)}`],
+      ["", `${name}: Aave's updates via our index math, exact`, `borrow ${r.borrowIndexExact} of ${r.indexTransitions}, liquidity ${r.liquidityIndexExact} (rest: flash loans)`],
     );
   }
   rows.push(["", "lending exit root solvent", report.exitSolvent ? "yes" : "NO"]);

@@ -34,6 +34,11 @@
  * index of a reserve does not depend on who holds what. Oracle prices: USDC.e 1 USD, WETH 2,240 USD
  * (the day's level; prices do not enter the indexes).
  *
+ * **Arithmetic check.** Independently of the flow, the published updates themselves test our index
+ * arithmetic: from each update's indexes and rates, our `calculateCompoundedInterest`/`rayMul` give the
+ * next update's borrow index to the wei in every transition of the day (1,230 of 1,230 for USDC.e, 444
+ * of 444 for WETH), and the liquidity index in every transition without a flash loan (882 and 413).
+ *
  * **Comparison.** A published minute row is the reserve's stored state after the last update in that
  * minute, stored at that update's block time u. We advance the engine to u (after every replayed
  * event up to it) and compare our indexes accrued to u (getReserve) with the row's. The chain also
@@ -43,6 +48,7 @@
  */
 import { Engine } from "../core/engine.js";
 import { RAY } from "../core/math.js";
+import { calculateCompoundedInterest, calculateLinearInterest, rayMul } from "../core/lending/math.js";
 import type { CreateReserveOp } from "../core/ops.js";
 import type { Params } from "../core/engine.js";
 import { AAVE_USDCE_ADDRESS, AAVE_WETH_ADDRESS, loadAaveReserve, type AaveEvent, type AaveReserveData } from "./aaveData.js";
@@ -112,6 +118,15 @@ export interface AaveReserveReport {
   seedUtilizationRay: bigint;
   seedSupplied: bigint;
   seedBorrowed: bigint;
+  /**
+   * Arithmetic check on Aave's own numbers: for each pair of consecutive published updates, the next
+   * indexes computed from the previous ones and rates with our calculateLinearInterest /
+   * calculateCompoundedInterest / rayMul. `borrowIndexExact` of `indexTransitions` equal to the wei;
+   * liquidity-index misses are flash-loan premiums, which Aave adds to that index directly.
+   */
+  indexTransitions: number;
+  liquidityIndexExact: number;
+  borrowIndexExact: number;
   /** Published minutes compared. */
   minutes: number;
   liquidityIndexRelErrorMean: number;
@@ -137,6 +152,22 @@ export interface AaveReport {
 export interface AaveReplayOptions {
   dataDir?: string | undefined;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** See {@link AaveReserveReport.indexTransitions}. */
+export function checkIndexArithmetic(data: AaveReserveData): { transitions: number; liquidityExact: number; borrowExact: number } {
+  let liquidityExact = 0;
+  let borrowExact = 0;
+  for (let i = 0; i + 1 < data.updates.length; i++) {
+    const a = data.updates[i] as AaveReserveData["updates"][number];
+    const b = data.updates[i + 1] as AaveReserveData["updates"][number];
+    const dt = BigInt(b.timestamp - a.timestamp);
+    const liquidity = a.liquidityRate === 0n ? a.liquidityIndex : rayMul(calculateLinearInterest(a.liquidityRate, dt), a.liquidityIndex);
+    const borrow = rayMul(calculateCompoundedInterest(a.variableBorrowRate, dt), a.variableBorrowIndex);
+    if (liquidity === b.liquidityIndex) liquidityExact++;
+    if (borrow === b.variableBorrowIndex) borrowExact++;
+  }
+  return { transitions: Math.max(0, data.updates.length - 1), liquidityExact, borrowExact };
 }
 
 /** U from a variable borrow rate, inverting the kinked model (float; for seeding only). */
@@ -358,6 +389,7 @@ export function replayAave(engine: Engine, options: AaveReplayOptions = {}): Aav
     reserves: AAVE_RESERVES.map((spec, r) => {
       const s = stats[r] as (typeof stats)[number];
       const seed = seeds[r] as Seed;
+      const arithmetic = checkIndexArithmetic(datas[r] as AaveReserveData);
       return {
         asset: spec.asset,
         events: s.events,
@@ -367,6 +399,9 @@ export function replayAave(engine: Engine, options: AaveReplayOptions = {}): Aav
         seedUtilizationRay: BigInt(Math.round(seed.utilization * 1e9)) * 10n ** 18n,
         seedSupplied: seed.total,
         seedBorrowed: seed.debt,
+        indexTransitions: arithmetic.transitions,
+        liquidityIndexExact: arithmetic.liquidityExact,
+        borrowIndexExact: arithmetic.borrowExact,
         minutes: s.liq.length,
         liquidityIndexRelErrorMean: mean(s.liq),
         liquidityIndexRelErrorMax: max(s.liq),
