@@ -55,7 +55,8 @@ describe("kinked rate model (DefaultReserveInterestRateStrategy)", () => {
   });
 
   it("Compound's JumpRateModelV2 as a second reference: base 2%, multiplier 10% at kink 80%, jump 109%", () => {
-    // Compound: below kink rate = base + U·multiplier/kink; above = base + multiplier + (U − kink)·jump.
+    // Compound V2's JumpRateModelV2 (multiplierPerYear is the rate added at the kink: it divides by kink):
+    // below kink rate = base + U·multiplier/kink; above = base + multiplier + (U − kink)·jump.
     // Aave's form with slope1 = multiplier and slope2 = jump·(1 − kink) is the same function.
     const m = model(80, 2, 10, 109 * 0.2);
     const compound = (u: number): number => (u <= 0.8 ? 0.02 + (u * 0.1) / 0.8 : 0.02 + 0.1 + (u - 0.8) * 1.09);
@@ -69,7 +70,7 @@ describe("kinked rate model (DefaultReserveInterestRateStrategy)", () => {
       expect(r.utilization).toBe(pct(u * 100));
       expect(r.variableBorrowRate).toBe(pct(Math.round(compound(u) * 1_000_000) / 10_000));
     }
-    // The documented points: 40% → 7%, 80% → 12%, 90% → 22.9%, 100% → 33.8%.
+    // Compound's formula at these parameters: 40% → 7%, 80% → 12%, 90% → 22.9%, 100% → 33.8%.
     expect(calculateInterestRates(m, 100n, 900n).variableBorrowRate).toBe(pct(22.9));
     expect(calculateInterestRates(m, 0n, 1000n).variableBorrowRate).toBe(pct(33.8));
   });
