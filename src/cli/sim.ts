@@ -292,6 +292,8 @@ export interface SimReport {
   bans: number;
   roundTripsMean: number;
   sessions: number;
+  /** Over the honest replicas: bytes sent by the sync layer, of which encoded batches, and batches received twice. */
+  syncBytes: { sent: number; batchBytes: number; duplicateBatches: number };
   virtualMs: number;
   /** Per Byzantine participant: its delivered batches' op results in the final order (first honest replica). */
   byzantineResults: { address: Hex; batches: number; accepted: number; rejectedByCode: Record<string, number> }[];
@@ -393,6 +395,7 @@ export function runSimulation(opts: SimOptions): SimReport {
     bans: 0,
     roundTripsMean: 0,
     sessions: 0,
+    syncBytes: { sent: 0, batchBytes: 0, duplicateBatches: 0 },
     virtualMs: 0,
     byzantineResults: [],
     batchesAfterCrash: 0,
@@ -644,6 +647,9 @@ export function runSimulation(opts: SimOptions): SimReport {
     if (st === undefined || !x.honest) continue;
     sessions += st.sessionsCompleted;
     trips += st.initiatorRoundTrips + st.responderRounds;
+    report.syncBytes.sent += st.bytesSent;
+    report.syncBytes.batchBytes += st.batchBytesSent;
+    report.syncBytes.duplicateBatches += st.duplicateBatchesReceived;
   }
   report.sessions = sessions;
   report.roundTripsMean = sessions === 0 ? 0 : trips / sessions;
