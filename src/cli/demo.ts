@@ -29,6 +29,7 @@ import { perpsTableRows, runPerps, runPerpsDemo, type PerpsSummary } from "./per
 import { replayAave, type AaveReport } from "../replay/aave.js";
 import { compareLockSwaps, type LockSwapReport } from "../replay/uniswapLocks.js";
 import { channelPlan, printChannel, runChannelSim, runChannelTcp, type ChannelRun, type ChannelSummary } from "./channelDemo.js";
+import { printSettlement, runSettlementDemo, type SettlementRun, type SettlementSummary } from "./settleDemo.js";
 
 export interface DemoOptions {
   json: boolean;
@@ -45,6 +46,12 @@ export interface DemoOptions {
   participants?: number | undefined;
   /** Where the channel's participants run: one process over the simulated network (default), or one OS process each on 127.0.0.1. */
   network?: "sim" | "tcp" | undefined;
+  /** Settlement on chain after the channel run (src/cli/settleDemo.ts); default on when participants ≥ 2. */
+  settle?: boolean | undefined;
+  /** `--dispute`: close through propose → challenge → window → claims instead of cooperatively. */
+  dispute?: boolean | undefined;
+  /** `--rpc-url`: settle on this JSON-RPC endpoint instead of the embedded EVM. */
+  rpcUrl?: string | undefined;
 }
 
 export interface DemoSummary {
@@ -61,6 +68,8 @@ export interface DemoSummary {
   lockSwaps?: LockSwapReport;
   /** The multi-party channel run (src/cli/channelDemo.ts). */
   channel?: ChannelSummary;
+  /** Deposits, mid-channel withdrawal, close and claims on chain (src/cli/settleDemo.ts). */
+  settlement?: SettlementSummary;
 }
 
 export interface DemoRun {
@@ -179,18 +188,25 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     channel = opts.network === "tcp" ? await runChannelTcp(plan) : runChannelSim(plan);
     run.summary.channel = channel.summary;
   }
+  let settlement: SettlementRun | undefined;
+  if ((opts.participants ?? 4) >= 2 && opts.settle !== false) {
+    settlement = await runSettlementDemo({ dataDir, participants: opts.participants ?? 4, mode: opts.dispute === true ? "dispute" : "cooperative", rpcUrl: opts.rpcUrl });
+    run.summary.settlement = settlement.summary;
+  }
 
   const checksPass =
     run.lobster.levelsMatched === run.lobster.levelsChecked && run.lending.exitSolvent &&
     run.conservationOk &&
     run.replayStateRootEqual &&
     run.summary.lockSwaps?.conservationOk !== false &&
-    (channel === undefined || (channel.summary.stateRootsEqual && channel.conservation));
+    (channel === undefined || (channel.summary.stateRootsEqual && channel.conservation)) &&
+    (settlement === undefined || settlement.summary.onChainMatchesFinalState);
   if (opts.json) {
     console.log(JSON.stringify(run.summary));
   } else {
     printTable(run);
     if (channel !== undefined) printChannel(channel);
+    if (settlement !== undefined) printSettlement(settlement);
   }
   if (channel !== undefined && !channel.summary.stateRootsEqual) console.error("semilattice demo: the channel's replicas ended with different state roots.");
   if (!checksPass) {

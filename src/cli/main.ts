@@ -34,8 +34,11 @@ export async function main(argv: string[]): Promise<number> {
     .option("--lock-swaps <percent>", "also replay the Uniswap day with this % of swaps as lock-swaps and compare (0..100)", parsePercent)
     .addOption(new Option("--participants <n>", `replicas of the channel run on the real order flow (0..${MAX_DEMO_PARTICIPANTS}; 0 = none)`).argParser(parseParticipants).default(4))
     .addOption(new Option("--network <kind>", "channel network: sim (one process, simulated network) or tcp (one OS process per participant, 127.0.0.1)").choices(["sim", "tcp"]).default("sim"))
-    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; perps?: boolean; lockSwaps?: number; participants: number; network: "sim" | "tcp" }) => {
-      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, perps: opts.perps, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps, participants: opts.participants, network: opts.network });
+    .option("--no-settle", "skip the on-chain settlement (deploy, deposits, mid-channel withdrawal, close, claims)")
+    .option("--dispute", "settle through a stale proposal, the watcher's challenge, the dispute window and claims instead of a cooperative close")
+    .option("--rpc-url <url>", "settle on this JSON-RPC endpoint (e.g. npx hardhat node) instead of the embedded in-process EVM")
+    .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; perps?: boolean; lockSwaps?: number; participants: number; network: "sim" | "tcp"; settle: boolean; dispute?: boolean; rpcUrl?: string }) => {
+      exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, perps: opts.perps, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps, participants: opts.participants, network: opts.network, settle: opts.settle, dispute: opts.dispute === true, rpcUrl: opts.rpcUrl });
     });
 
   program
