@@ -8,7 +8,8 @@
  *    completed sync with B.
  * 2. B → A `response {heads_B, bloom_B?, needs, batches}`: `batches` are what B believes A lacks,
  *    in B's delivery order (a topological order): in Bloom mode every batch B added since its last
- *    sync with A that is not in bloom_A, plus the descendants of those (if A lacks a batch it lacks
+ *    sync with A that is neither an ancestor of a head of A that B knows nor in bloom_A, plus the
+ *    descendants of those (if A lacks a batch it lacks
  *    its descendants: that covers false positives); in plain mode, only when B knows every one of
  *    A's heads, the batches B added since then that are not ancestors of A's heads. `needs` are A's
  *    heads that B does not know (plain mode; in Bloom mode A's push covers them).
@@ -27,6 +28,9 @@
  * - **Eager relay**: a batch the local participant creates is sent at once to every connected peer
  *   (`relay: "all"` also forwards batches received from others). A relayed batch whose parents are
  *   unknown starts a session with its sender.
+ * - **Copies**: encoded batches are canonical, so a batch received again (eager relay and a
+ *   session crossing, duplicated messages) is recognised by the SHA-256 of its bytes and skipped
+ *   before decoding (counted in `duplicateBatchesReceived`).
  * - **Periodic sync** with every connected peer every `syncIntervalMs`, and at once on (re)connect.
  * - **Byzantine peers**: a message that fails the strict decoder, or a batch the replica rejects
  *   (bad signature, malformed, non-participant author, orphan-buffer overflow, …) gets the peer
@@ -36,6 +40,7 @@
 import type { Replica } from "../channel/replica.js";
 import type { Clock, Logger, PeerId, Transport } from "./transport.js";
 import { silentLogger } from "./transport.js";
+import { createHash } from "node:crypto";
 import { BloomFilter } from "./bloom.js";
 import {
   chunkBatches,
@@ -71,6 +76,8 @@ export interface SyncReplica {
 }
 
 export interface ReceiveOutcome {
+  /** The batch id, when the bytes decoded. */
+  id?: Hex | undefined;
   /** Batches delivered by this call (the batch and any orphans it unlocked), in delivery order. */
   accepted: Hex[];
   /** Batches buffered as orphans. */
@@ -94,7 +101,7 @@ export function replicaSync(replica: Replica, beforeReceive?: () => void): SyncR
     receive(bytes, fromPeer) {
       beforeReceive?.();
       const r = replica.receive(bytes, fromPeer);
-      return { accepted: r.accepted, pending: r.pending, missing: r.missing, duplicate: r.duplicate, error: r.error };
+      return { id: r.id, accepted: r.accepted, pending: r.pending, missing: r.missing, duplicate: r.duplicate, error: r.error };
     },
     missing: () => replica.missing(),
     deliveredCount: () => replica.deliveredCount,
@@ -196,6 +203,8 @@ export class SyncNode {
   /** Delivery index of every delivered batch (built lazily from the replica's log). */
   private readonly indexOf = new Map<Hex, number>();
   private indexed = 0;
+  /** SHA-256 of the encoded bytes of every batch ingested without error: a copy of one is skipped before decoding. */
+  private readonly seenBytes = new Set<string>();
   private stopTimer: (() => void) | undefined;
   private stopped = false;
   /** Listeners for batches delivered from the network. */
@@ -407,12 +416,19 @@ export class SyncNode {
     let missing: Hex[] = [];
     for (const b of batches) {
       this.stats.batchesReceived++;
+      // Canonical encoding: the same bytes are the same batch. Skip a copy without decoding it.
+      const key = createHash("sha256").update(b).digest("base64");
+      if (this.seenBytes.has(key)) {
+        this.stats.duplicateBatchesReceived++;
+        continue;
+      }
       const r = this.replica.receive(b, from);
       if (r.error !== undefined) {
         this.banPeer(from, `invalid batch: ${r.error.code}: ${r.error.message}`);
         return undefined;
       }
       if (r.duplicate) this.stats.duplicateBatchesReceived++;
+      if (r.id !== undefined && this.replica.has(r.id)) this.seenBytes.add(key);
       accepted.push(...r.accepted);
       pending.push(...r.pending);
       missing = r.missing;
@@ -569,9 +585,21 @@ export class SyncNode {
     const from = this.lastSync.get(peer) ?? 0;
     const recent = this.replica.deliveredSince(from);
     const out: Uint8Array[] = [];
+    // Batches the peer certainly holds: the ancestors of its heads that this node knows, within the window.
+    const theirs = new Set<Hex>();
+    const stack = heads.filter((h) => this.replica.has(h));
+    while (stack.length > 0) {
+      const id = stack.pop() as Hex;
+      if (theirs.has(id)) continue;
+      const idx = this.indexOf.get(id);
+      if (idx === undefined || idx < from) continue;
+      theirs.add(id);
+      for (const p of this.replica.parentsOf(id) ?? []) stack.push(p);
+    }
     if (bloom !== undefined) {
       const chosen = new Set<Hex>();
       for (const id of recent) {
+        if (theirs.has(id)) continue;
         const parents = this.replica.parentsOf(id) ?? [];
         if (!bloom.has(id) || parents.some((p) => chosen.has(p))) {
           chosen.add(id);
@@ -584,16 +612,6 @@ export class SyncNode {
     }
     // Plain: only if every head of the peer is known; send what is not their ancestor.
     if (!heads.every((h) => this.replica.has(h))) return out;
-    const theirs = new Set<Hex>();
-    const stack = [...heads];
-    while (stack.length > 0) {
-      const id = stack.pop() as Hex;
-      if (theirs.has(id)) continue;
-      const idx = this.indexOf.get(id);
-      if (idx === undefined || idx < from) continue;
-      theirs.add(id);
-      for (const p of this.replica.parentsOf(id) ?? []) stack.push(p);
-    }
     for (const id of recent) {
       if (theirs.has(id) || skip.has(id)) continue;
       const b = this.replica.encodedBatch(id);
