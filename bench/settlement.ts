@@ -163,6 +163,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
     if (claimRows.length === 1 && e.leaf.token === "USDC") claimRows.push(row(`claim ERC-20 (${e3.length}-leaf tree)`, g));
   }
   rows.push(...claimRows);
+  await chain.increaseTime(60);
   rows.push(row("reclaimBond", (await client.reclaimBond(ps[0]!.account, channelId)).gasUsed));
   rows.push(row(`all ${e3.length} claims of the 4-party channel`, claims));
   // cooperative close of a fresh 4-party channel: 4 Close signatures

@@ -100,7 +100,8 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         uint16 quorum;
         uint16 participantCount;
         uint64 disputeWindow;
-        /// @dev End of the dispute window while Disputed (block timestamp, seconds).
+        /// @dev While Disputed: end of the dispute window. Once Finalized: end of the bond lock (one more
+        ///      window, so an equivocation seen late can still be reported before bonds leave).
         uint64 deadline;
         /// @dev Height of the latest certified checkpoint used (withdraw, proposal, close).
         uint64 height;
@@ -166,6 +167,7 @@ contract Adjudicator is EIP712, ReentrancyGuard {
     error DisputeWindowClosed(uint64 deadline);
     error NotEquivocation();
     error TransferFailed();
+    error BondLocked(uint64 until);
 
     constructor() EIP712("Semilattice", "1") {}
 
@@ -314,6 +316,7 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         Channel storage c = _channel(channelId, Status.Disputed);
         if (block.timestamp < c.deadline) revert DisputeWindowOpen(c.deadline);
         c.status = Status.Finalized;
+        c.deadline = uint64(block.timestamp) + c.disputeWindow;
         emit SettlementFinalized(channelId, c.height, c.exitRoot);
     }
 
@@ -329,6 +332,7 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         c.exitRoot = cp.exitRoot;
         c.checkpointDigest = bytes32(0);
         c.status = Status.Finalized;
+        c.deadline = uint64(block.timestamp) + c.disputeWindow;
         emit SettlementFinalized(channelId, cp.height, cp.exitRoot);
     }
 
@@ -397,9 +401,11 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         emit Equivocation(channelId, author, msg.sender, slashed);
     }
 
-    /// @notice After finalization, returns the caller's bond (its own plus any slashed to it).
+    /// @notice One dispute window after finalization, returns the caller's bond (its own plus any
+    ///         slashed to it); until then equivocations can still be reported.
     function reclaimBond(bytes32 channelId) external nonReentrant returns (uint256 amount) {
-        _channel(channelId, Status.Finalized);
+        Channel storage c = _channel(channelId, Status.Finalized);
+        if (block.timestamp < c.deadline) revert BondLocked(c.deadline);
         amount = bondOf[channelId][msg.sender];
         if (amount == 0) revert NothingToPay();
         bondOf[channelId][msg.sender] = 0;

@@ -266,6 +266,7 @@ describe("solvency and the lone exit", () => {
     const c = await f.adjudicator.claim(alice.account, f.channelId, exit);
     expect(c.amount).toBe(823_456_789n);
     expect(await f.usdc.balanceOf(alice.address)).toBe(before + 823_456_789n);
+    await f.chain.increaseTime(WINDOW);
     const r = await f.adjudicator.reclaimBond(alice.account, f.channelId);
     expect(r.gasUsed).toBeGreaterThan(0n);
     // the vanished participants' funds stay claimable for them

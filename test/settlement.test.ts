@@ -126,7 +126,9 @@ describe("adjudicator lifecycle on the embedded EVM", () => {
     expect(await f.adjudicator.holdings(f.channelId, f.usdc.address)).toBe(totals.get("USDC")!.deposited - 1_000_000_000n - claimedUsdc + 0n);
     expect(await f.adjudicator.holdings(f.channelId, ETH_ADDRESS)).toBe(totals.get("ETH")!.deposited - claimedEth);
     expect(claimedUsdc + 1_000_000_000n).toBeLessThanOrEqual(9_000_000_000n);
-    // bonds come back after finalization
+    // bonds come back one window after finalization (late equivocation reports can still slash)
+    expect(await revertOf(f.adjudicator.reclaimBond(alice.account, f.channelId))).toMatch(/BondLocked/);
+    await f.chain.increaseTime(WINDOW);
     const r = await f.adjudicator.reclaimBond(alice.account, f.channelId);
     expect(r.gasUsed).toBeGreaterThan(0n);
     expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(0n);
