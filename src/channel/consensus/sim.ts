@@ -113,8 +113,8 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** Binary min-heap of events by (time, seq). */
-class EventQueue<T> {
+/** Binary min-heap of events by (time, seq): equal times pop in insertion order. */
+export class EventQueue<T> {
   private heap: { t: number; s: number; e: T }[] = [];
   private seq = 0;
   get size(): number {

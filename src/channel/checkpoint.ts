@@ -1,0 +1,559 @@
+/**
+ * Checkpoints (DESIGN §3 "Order and checkpoints"): Tendermint (`consensus/tendermint.ts`) decides,
+ * height after height, a cut of a replica's batch DAG and the state it leads to, and the replicas
+ * certify it with q EIP-712 `Checkpoint` signatures (`checkpointTypes.ts`).
+ *
+ * A {@link Checkpointer} wraps a {@link Replica} (composition; the replica is not changed):
+ *
+ * - **Value** of height h: `{height, heads H_h, stateRoot, exitRoot, timeMs}`; its id is
+ *   keccak256(uint64 height ‖ keccak256(heads sorted, 32 bytes each) ‖ stateRoot ‖ exitRoot ‖ uint64 timeMs).
+ * - **Final state**: the batches in history(H_h) \ history(H_{h−1}) are applied after all earlier
+ *   checkpoints' batches, in topological order with ties broken by batch id (Kahn, smallest id
+ *   first — the same rule as `order.ts`, restricted to the new batches), ops in batch order; then
+ *   `advanceTime {timeMs}` is applied: time enters the final engine only there, so deadlines,
+ *   expiries, interest and funding of later ops read the decided time. (Batches first, then time:
+ *   a checkpoint's own ops run at the previous checkpoint's time, as they did tentatively.)
+ * - **Validity** (what makes this replica prevote a proposal, the paper's valid(v)): the height is
+ *   this height; it holds every batch in history(heads) (else the ids are reported by
+ *   {@link Checkpointer.missing} for the host to fetch through sync, and the verdict waits — at most
+ *   `maxMissing` ids, more is invalid; waiting is bounded by timeoutPropose, after which Tendermint
+ *   prevotes nil); the heads cover the previous decision's heads; its own recomputation gives the
+ *   same stateRoot and exitRoot; timeMs > the previous decision's time and ≤ its clock + `maxDriftMs`.
+ * - **Tentative state** ({@link Checkpointer.getCurrentState}): the final state plus the pending
+ *   batches (delivered, not yet final) in the same order, rebuilt lazily after a change.
+ * - **Certificate**: after deciding, each replica signs `Checkpoint{channelId, height, stateRoot,
+ *   exitRoot, time}` and broadcasts the signature; q valid signatures by distinct participants form
+ *   the certificate, kept, served ({@link Checkpointer.certificate}) and announced (`onCheckpoint`).
+ * - **Cadence**: a new height starts when there are pending batches and the previous decision is at
+ *   least `checkpointIntervalMs` old on this replica's clock, or when a peer's message for that
+ *   height arrives (someone else found it due).
+ *
+ * Host duties (no clock or network inside): `send(msg, to?)` (to = a peer id, or all), a
+ * `schedule(delayMs, fn)` timer, `now()`; feed peers' messages to {@link Checkpointer.receive} and
+ * call {@link Checkpointer.poll} after delivering batches to the replica (pending validations may
+ * become answerable). Retransmission (every `retransmitMs`, own messages of the current height) and
+ * catch-up (a message from an older height is answered with that height's decision proof) give the
+ * gossip the algorithm assumes.
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { Engine } from "../core/engine.js";
+import type { Result } from "../core/results.js";
+import { cloneEngine } from "../core/snapshot.js";
+import { domainSeparator, toHex } from "./batch.js";
+import { checkpointDigest, type CheckpointMessage } from "./checkpointTypes.js";
+import { ConsensusError, Tendermint, type ConsensusMessage, type ConsensusOutput, type Equivocation, type TimeoutConfig } from "./consensus/tendermint.js";
+import { recoverAddress, type Hex, type Signer } from "./identity.js";
+import { genesisEngine, type Replica } from "./replica.js";
+import { applyBatch } from "./tentative.js";
+
+export interface CheckpointValue {
+  height: number;
+  /** Batch ids, strictly ascending. */
+  heads: Hex[];
+  stateRoot: Hex;
+  exitRoot: Hex;
+  /** Decided time, ms since the Unix epoch. */
+  timeMs: number;
+}
+
+export interface CheckpointSignature {
+  signer: Hex;
+  signature: Uint8Array;
+}
+
+/** q signatures of one checkpoint: what the settlement contract accepts. */
+export interface CheckpointCertificate {
+  checkpoint: CheckpointMessage;
+  heads: Hex[];
+  /** By signer address, ascending; exactly q of them. */
+  signatures: CheckpointSignature[];
+}
+
+/** What checkpointers send each other. */
+export type CheckpointWire =
+  | { kind: "consensus"; message: ConsensusMessage; value?: CheckpointValue }
+  | { kind: "signature"; height: number; signer: Hex; signature: Uint8Array }
+  /** A decision proof for a lagging peer: the proposal (with its value) and the commit. */
+  | { kind: "proof"; height: number; value: CheckpointValue; messages: ConsensusMessage[] };
+
+export interface CheckpointerOptions {
+  signer?: Signer;
+  now: () => number;
+  send: (message: CheckpointWire, to?: string) => void;
+  schedule: (delayMs: number, fn: () => void) => void;
+  /** Default 50 ms. */
+  checkpointIntervalMs?: number;
+  /** How far ahead of this replica's clock a proposed time may be. Default 1000 ms. */
+  maxDriftMs?: number;
+  /** Most missing batches a proposal may make this replica fetch. Default 4096. */
+  maxMissing?: number;
+  /** Most heads a value may list. Default 1024. */
+  maxHeads?: number;
+  /** Own messages of the current height are re-sent this often until it is decided. Default 200 ms. */
+  retransmitMs?: number;
+  timeouts?: Partial<TimeoutConfig>;
+}
+
+export type CheckpointErrorCode = "INVALID_VALUE" | "NOT_A_PARTICIPANT";
+export class CheckpointError extends Error {
+  override readonly name = "CheckpointError";
+  constructor(
+    readonly code: CheckpointErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Finality of a batch's ops. */
+export type Finality = { status: "final"; height: number } | { status: "tentative" };
+
+/** keccak id of a checkpoint value (see the module comment). */
+export function checkpointValueId(v: CheckpointValue): Hex {
+  const heads = new Uint8Array(32 * v.heads.length);
+  v.heads.forEach((h, i) => heads.set(Buffer.from(h.slice(2), "hex"), 32 * i));
+  const buf = new Uint8Array(8 + 32 + 32 + 32 + 8);
+  const dv = new DataView(buf.buffer);
+  dv.setBigUint64(0, BigInt(v.height));
+  buf.set(keccak_256(heads), 8);
+  buf.set(Buffer.from(v.stateRoot.slice(2), "hex"), 40);
+  buf.set(Buffer.from(v.exitRoot.slice(2), "hex"), 72);
+  dv.setBigUint64(104, BigInt(v.timeMs));
+  return toHex(keccak_256(buf));
+}
+
+const HASH = /^0x[0-9a-f]{64}$/;
+
+/** Structural check of a value from the wire; throws CheckpointError INVALID_VALUE. */
+export function checkValue(v: CheckpointValue, maxHeads: number): void {
+  const ok =
+    typeof v === "object" &&
+    v !== null &&
+    Number.isSafeInteger(v.height) &&
+    v.height >= 0 &&
+    Array.isArray(v.heads) &&
+    v.heads.length <= maxHeads &&
+    v.heads.every((h, i) => typeof h === "string" && HASH.test(h) && (i === 0 || v.heads[i - 1]! < h)) &&
+    typeof v.stateRoot === "string" &&
+    HASH.test(v.stateRoot) &&
+    typeof v.exitRoot === "string" &&
+    HASH.test(v.exitRoot) &&
+    Number.isSafeInteger(v.timeMs) &&
+    v.timeMs >= 0;
+  if (!ok) throw new CheckpointError("INVALID_VALUE", "checkpoint value is malformed");
+}
+
+interface Applied {
+  engine: Engine;
+  order: Hex[];
+  results: Map<Hex, Result[]>;
+}
+
+export class Checkpointer {
+  readonly replica: Replica;
+  private readonly o: Required<Omit<CheckpointerOptions, "signer" | "timeouts">> & Pick<CheckpointerOptions, "signer" | "timeouts">;
+  private readonly separator: Uint8Array;
+  private readonly channelId: Hex;
+  private readonly participants: Hex[];
+  private readonly q: number;
+
+  private finalEngine: Engine;
+  private finalHeads: Hex[] = [];
+  private readonly finalSet = new Set<Hex>();
+  private readonly finalHeight = new Map<Hex, number>();
+  private readonly finalResults = new Map<Hex, Result[]>();
+  private lastTime = 0;
+  private lastDecisionAt: number;
+  private height_ = 0;
+  private tm: Tendermint;
+  private readonly values = new Map<Hex, CheckpointValue>();
+  private readonly pendingValidity = new Set<Hex>();
+  private missing_ = new Set<Hex>();
+  private readonly proofs = new Map<number, { value: CheckpointValue; messages: ConsensusMessage[] }>();
+  private readonly certificates = new Map<number, CheckpointCertificate>();
+  private readonly decidedCheckpoints = new Map<number, CheckpointMessage>();
+  private readonly signatures = new Map<number, Map<Hex, Uint8Array>>();
+  private readonly future: { wire: CheckpointWire; from: string }[] = [];
+  private readonly evidence_: Equivocation[] = [];
+  private readonly listeners: ((cert: CheckpointCertificate) => void)[] = [];
+  private readonly decideListeners: ((value: CheckpointValue, at: number) => void)[] = [];
+  private tentativeCache: { key: string; engine: Engine } | undefined;
+  private startTimerSet = false;
+
+  constructor(replica: Replica, options: CheckpointerOptions) {
+    this.replica = replica;
+    this.o = {
+      checkpointIntervalMs: 50,
+      maxDriftMs: 1000,
+      maxMissing: 4096,
+      maxHeads: 1024,
+      retransmitMs: 200,
+      ...options,
+    };
+    if (options.signer !== undefined && options.signer.address !== replica.address) throw new CheckpointError("NOT_A_PARTICIPANT", "signer must be the replica's");
+    this.separator = domainSeparator({ chainId: replica.config.chainId, verifyingContract: replica.config.verifyingContract });
+    this.channelId = replica.config.channelId.toLowerCase() as Hex;
+    this.participants = replica.participants.map((p) => p.address);
+    this.finalEngine = genesisEngine(replica.participants, replica.config.genesis);
+    this.lastDecisionAt = this.o.now();
+    this.tm = this.machine(0);
+    this.q = this.tm.q;
+    replica.on("delivered", () => {
+      this.tentativeCache = undefined;
+      this.maybeStart();
+    });
+    this.o.schedule(this.o.retransmitMs, () => this.retransmit());
+  }
+
+  /* ─────────────── queries ─────────────── */
+
+  /** The height being decided now (= number of decided checkpoints). */
+  get height(): number {
+    return this.height_;
+  }
+  /** The final engine (read only). */
+  getFinalState(): Engine {
+    return this.finalEngine;
+  }
+  /** Final state + pending batches in the deterministic order (read only). */
+  getCurrentState(): Engine {
+    const heads = this.replica.heads();
+    const key = `${this.height_}|${heads.join(",")}`;
+    if (this.tentativeCache?.key === key) return this.tentativeCache.engine;
+    const engine = this.applyNew(heads, undefined).engine;
+    this.tentativeCache = { key, engine };
+    return engine;
+  }
+  /** Whether a batch's ops are final, and at which height. */
+  finality(batchId: Hex): Finality {
+    const h = this.finalHeight.get(batchId);
+    return h === undefined ? { status: "tentative" } : { status: "final", height: h };
+  }
+  /** A batch's op results: the final ones when final, else the replica's tentative ones. */
+  resultsOf(batchId: Hex): { finality: Finality; results: Result[] | undefined } {
+    const finality = this.finality(batchId);
+    return { finality, results: finality.status === "final" ? this.finalResults.get(batchId) : this.replica.resultsOf(batchId) };
+  }
+  certificate(height: number): CheckpointCertificate | undefined {
+    return this.certificates.get(height);
+  }
+  latestCertificate(): CheckpointCertificate | undefined {
+    return this.certificates.get(this.certificates.size - 1);
+  }
+  /** Batch ids some proposal needs that this replica does not hold: fetch them through sync. */
+  missing(): Hex[] {
+    return [...this.missing_];
+  }
+  evidence(): readonly Equivocation[] {
+    return this.evidence_;
+  }
+  /** Called with each certificate when this replica has q signatures of its decided checkpoint. */
+  onCheckpoint(cb: (cert: CheckpointCertificate) => void): void {
+    this.listeners.push(cb);
+  }
+  /** Called at each decision (before signatures are gathered). */
+  onDecide(cb: (value: CheckpointValue, at: number) => void): void {
+    this.decideListeners.push(cb);
+  }
+
+  /* ─────────────── input ─────────────── */
+
+  /** A message from peer `from`. Throws ConsensusError / CheckpointError on bad input (cut the peer off). */
+  receive(wire: CheckpointWire, from: string): void {
+    if (wire.kind === "signature") return this.onSignature(wire);
+    const height = wire.kind === "proof" ? wire.height : wire.message.height;
+    if (height < this.height_) {
+      if (wire.kind === "consensus") {
+        const proof = this.proofs.get(height);
+        if (proof !== undefined) this.o.send({ kind: "proof", height, value: proof.value, messages: proof.messages }, from);
+      }
+      return;
+    }
+    if (height > this.height_) {
+      if (height === this.height_ + 1 && this.future.length < 64 * this.participants.length) this.future.push({ wire, from });
+      return;
+    }
+    if (wire.kind === "proof") {
+      this.learnValue(wire.value);
+      for (const m of wire.messages) this.feed(m);
+      return;
+    }
+    if (wire.value !== undefined) this.learnValue(wire.value);
+    this.feed(wire.message);
+    if (!this.tm.isStarted) this.start();
+  }
+
+  /** Re-examines validations waiting for batches (call after delivering batches). */
+  poll(): void {
+    for (const id of [...this.pendingValidity]) {
+      const verdict = this.validate(id);
+      if (verdict === undefined) continue;
+      this.pendingValidity.delete(id);
+      this.handle(this.tm.step({ type: "validity", valueId: id, valid: verdict }));
+    }
+    if (this.pendingValidity.size === 0) this.missing_.clear();
+  }
+
+  /** Starts the current height now if it has not started (e.g. at the end of a run). */
+  start(): void {
+    if (this.tm.isStarted) return;
+    this.handle(this.tm.step({ type: "start" }));
+  }
+
+  /* ─────────────── internals ─────────────── */
+
+  private machine(height: number): Tendermint {
+    return new Tendermint({
+      channelId: this.channelId,
+      separator: this.separator,
+      participants: this.participants,
+      height,
+      ...(this.o.signer !== undefined ? { signer: this.o.signer } : {}),
+      ...(this.o.timeouts !== undefined ? { timeouts: this.o.timeouts } : {}),
+      getValue: () => this.propose(),
+      validValue: (id) => this.validate(id),
+    });
+  }
+
+  private feed(m: ConsensusMessage): void {
+    this.handle(this.tm.step({ type: "message", message: m }));
+  }
+
+  private learnValue(v: CheckpointValue): void {
+    checkValue(v, this.o.maxHeads);
+    const id = checkpointValueId(v);
+    if (!this.values.has(id) && this.values.size < 64) this.values.set(id, { ...v, heads: [...v.heads] });
+  }
+
+  private handle(outs: ConsensusOutput[]): void {
+    for (const out of outs) {
+      switch (out.type) {
+        case "broadcast": {
+          const m = out.message;
+          const value = m.kind === "proposal" ? this.values.get(m.valueId) : undefined;
+          this.o.send(value === undefined ? { kind: "consensus", message: m } : { kind: "consensus", message: m, value });
+          break;
+        }
+        case "schedule": {
+          const { step, height, round, delayMs } = out;
+          this.o.schedule(delayMs, () => {
+            if (height === this.height_) this.handle(this.tm.step({ type: "timeout", step, height, round }));
+          });
+          break;
+        }
+        case "validate":
+          this.pendingValidity.add(out.valueId);
+          break;
+        case "evidence":
+          this.evidence_.push(out.evidence);
+          break;
+        case "decide":
+          this.decide(out);
+          break;
+      }
+    }
+  }
+
+  /** L18 getValue(): the current heads, the roots they lead to, and the time. */
+  private propose(): Hex | undefined {
+    const heads = this.replica.heads();
+    const timeMs = Math.max(Math.floor(this.o.now()), this.lastTime + 1);
+    const applied = this.applyNew(heads, timeMs);
+    const v: CheckpointValue = { height: this.height_, heads, stateRoot: applied.engine.stateRoot() as Hex, exitRoot: applied.engine.exitRoot() as Hex, timeMs };
+    const id = checkpointValueId(v);
+    this.values.set(id, v);
+    this.validated.set(id, applied);
+    return id;
+  }
+
+  private readonly validated = new Map<Hex, Applied>();
+
+  /** valid(v) — see the module comment; undefined while batches are missing. */
+  private validate(id: Hex): boolean | undefined {
+    if (this.validated.has(id)) return true;
+    const v = this.values.get(id);
+    if (v === undefined) return false; // a proposal without its value: nothing to vote for
+    if (v.height !== this.height_) return false;
+    if (v.timeMs <= this.lastTime || v.timeMs > this.o.now() + this.o.maxDriftMs) return false;
+    const missing = v.heads.filter((h) => !this.replica.has(h));
+    if (missing.length > 0) {
+      if (this.missing_.size + missing.length > this.o.maxMissing) return false;
+      for (const h of missing) this.missing_.add(h);
+      return undefined;
+    }
+    const covered = this.replica.history(v.heads);
+    if (!this.finalHeads.every((h) => covered.has(h))) return false;
+    const applied = this.applyNew(v.heads, v.timeMs);
+    if (applied.engine.stateRoot() !== v.stateRoot || applied.engine.exitRoot() !== v.exitRoot) return false;
+    this.validated.set(id, applied);
+    return true;
+  }
+
+  /** The final engine's clone with the batches of history(heads) \ final applied in order (then time, if given). */
+  private applyNew(heads: readonly Hex[], timeMs: number | undefined): Applied {
+    const fresh = new Set<Hex>();
+    const stack = heads.filter((h) => !this.finalSet.has(h) && this.replica.has(h));
+    while (stack.length > 0) {
+      const id = stack.pop()!;
+      if (fresh.has(id)) continue;
+      fresh.add(id);
+      for (const p of this.replica.getBatch(id)!.header.parents) if (!this.finalSet.has(p) && !fresh.has(p)) stack.push(p);
+    }
+    // Kahn over the new batches, smallest ready id first (parents already final count as emitted)
+    const waiting = new Map<Hex, number>();
+    const children = new Map<Hex, Hex[]>();
+    const ready: Hex[] = [];
+    for (const id of fresh) {
+      let k = 0;
+      for (const p of this.replica.getBatch(id)!.header.parents) {
+        if (!fresh.has(p)) continue;
+        k++;
+        const c = children.get(p);
+        if (c === undefined) children.set(p, [id]);
+        else c.push(id);
+      }
+      if (k === 0) ready.push(id);
+      else waiting.set(id, k);
+    }
+    ready.sort();
+    const order: Hex[] = [];
+    const engine = cloneEngine(this.finalEngine);
+    const results = new Map<Hex, Result[]>();
+    while (ready.length > 0) {
+      const id = ready.shift()!;
+      order.push(id);
+      const batch = this.replica.getBatch(id)!;
+      results.set(id, applyBatch(engine, batch.ops, batch.header.author));
+      for (const c of children.get(id) ?? []) {
+        const k = waiting.get(c)! - 1;
+        if (k > 0) waiting.set(c, k);
+        else {
+          waiting.delete(c);
+          const at = sortedIndex(ready, c);
+          ready.splice(at, 0, c);
+        }
+      }
+    }
+    if (timeMs !== undefined) {
+      const r = engine.advanceTime({ timeMs });
+      if (r.status === "rejected") throw new CheckpointError("INVALID_VALUE", `advanceTime: ${r.message}`);
+    }
+    return { engine, order, results };
+  }
+
+  /** L51 at this layer: apply the decided cut to the final state, sign the checkpoint, move to the next height. */
+  private decide(d: Extract<ConsensusOutput, { type: "decide" }>): void {
+    const v = this.values.get(d.valueId)!;
+    const applied = this.validated.get(d.valueId) ?? this.applyNew(v.heads, v.timeMs);
+    this.finalEngine = applied.engine;
+    for (const id of applied.order) {
+      this.finalSet.add(id);
+      this.finalHeight.set(id, v.height);
+      this.finalResults.set(id, applied.results.get(id)!);
+    }
+    this.finalHeads = [...v.heads];
+    this.lastTime = v.timeMs;
+    this.lastDecisionAt = this.o.now();
+    this.proofs.set(v.height, { value: v, messages: [d.proposal, ...d.commit] });
+    const checkpoint: CheckpointMessage = { channelId: this.channelId, height: v.height, stateRoot: v.stateRoot, exitRoot: v.exitRoot, time: v.timeMs };
+    this.decidedCheckpoints.set(v.height, checkpoint);
+    for (const cb of this.decideListeners) cb(v, this.lastDecisionAt);
+    // next height (the paper's L52–L54)
+    this.height_ = v.height + 1;
+    this.values.clear();
+    this.validated.clear();
+    this.pendingValidity.clear();
+    this.missing_.clear();
+    this.tentativeCache = undefined;
+    this.tm = this.machine(this.height_);
+    if (this.o.signer !== undefined) {
+      const signature = this.o.signer.sign(checkpointDigest(this.separator, checkpoint));
+      this.onSignature({ kind: "signature", height: v.height, signer: this.o.signer.address, signature });
+      this.o.send({ kind: "signature", height: v.height, signer: this.o.signer.address, signature });
+    }
+    this.checkCertificate(v.height);
+    const buffered = this.future.splice(0);
+    for (const { wire, from } of buffered) {
+      try {
+        this.receive(wire, from);
+      } catch (error) {
+        if (!(error instanceof ConsensusError || error instanceof CheckpointError)) throw error;
+      }
+    }
+    this.startTimerSet = false;
+    this.maybeStart();
+  }
+
+  private onSignature(w: Extract<CheckpointWire, { kind: "signature" }>): void {
+    if (!this.participants.includes(w.signer)) return;
+    let sigs = this.signatures.get(w.height);
+    if (sigs === undefined) {
+      if (w.height > this.height_ + 1 || this.certificates.has(w.height)) return;
+      this.signatures.set(w.height, (sigs = new Map()));
+    }
+    if (sigs.has(w.signer)) return;
+    sigs.set(w.signer, w.signature);
+    this.checkCertificate(w.height);
+  }
+
+  private checkCertificate(height: number): void {
+    const cp = this.decidedCheckpoints.get(height);
+    const sigs = this.signatures.get(height);
+    if (cp === undefined || sigs === undefined || this.certificates.has(height)) return;
+    const digest = checkpointDigest(this.separator, cp);
+    const good: CheckpointSignature[] = [];
+    for (const [signer, signature] of sigs) {
+      if (recoverAddress(digest, signature) === signer) good.push({ signer, signature });
+      else sigs.delete(signer);
+    }
+    if (good.length < this.q) return;
+    good.sort((a, b) => (a.signer < b.signer ? -1 : 1));
+    const cert: CheckpointCertificate = { checkpoint: cp, heads: this.proofs.get(height)!.value.heads, signatures: good.slice(0, this.q) };
+    this.certificates.set(height, cert);
+    this.signatures.delete(height);
+    for (const cb of this.listeners) cb(cert);
+  }
+
+  /** Cadence: start the height when batches are pending and the interval has passed. */
+  private maybeStart(): void {
+    if (this.tm.isStarted) return;
+    const pending = this.replica.heads().some((h) => !this.finalSet.has(h));
+    if (!pending) return;
+    const wait = this.lastDecisionAt + this.o.checkpointIntervalMs - this.o.now();
+    if (wait <= 0) return this.start();
+    if (this.startTimerSet) return;
+    this.startTimerSet = true;
+    const h = this.height_;
+    this.o.schedule(wait, () => {
+      this.startTimerSet = false;
+      if (h === this.height_) this.maybeStart();
+    });
+  }
+
+  private retransmit(): void {
+    if (this.tm.isStarted && this.tm.decision === undefined) {
+      for (const m of this.tm.ownMessages()) {
+        const value = m.kind === "proposal" ? this.values.get(m.valueId) : undefined;
+        this.o.send(value === undefined ? { kind: "consensus", message: m } : { kind: "consensus", message: m, value });
+      }
+      // our signature of the last checkpoint, while its certificate is incomplete here
+    }
+    const last = this.height_ - 1;
+    if (last >= 0 && !this.certificates.has(last) && this.o.signer !== undefined) {
+      const sig = this.signatures.get(last)?.get(this.o.signer.address);
+      if (sig !== undefined) this.o.send({ kind: "signature", height: last, signer: this.o.signer.address, signature: sig });
+    }
+    this.o.schedule(this.o.retransmitMs, () => this.retransmit());
+  }
+}
+
+function sortedIndex(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,204 @@
+import { hashTypedData, recoverTypedDataAddress } from "viem";
+import { describe, expect, test } from "vitest";
+import { domainSeparator, toHex } from "../src/channel/batch.js";
+import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWire } from "../src/channel/checkpoint.js";
+import { CHECKPOINT_TYPES, checkpointDigest, PROPOSAL_TYPES, proposalDigest, VOTE_TYPES, voteDigest } from "../src/channel/checkpointTypes.js";
+import { EventQueue, prng } from "../src/channel/consensus/sim.js";
+import { ConsensusError, messageDigest, type SignedProposal } from "../src/channel/consensus/tendermint.js";
+import type { Hex, Signer } from "../src/channel/identity.js";
+import { Replica } from "../src/channel/replica.js";
+import type { Op } from "../src/core/ops.js";
+import { CHANNEL_ID, CONTRACT, configFor, signers as makeSigners } from "./channel.helpers.js";
+
+const DOMAIN = { name: "Semilattice", version: "1", chainId: 31337, verifyingContract: CONTRACT } as const;
+const SEP = domainSeparator({ chainId: 31337, verifyingContract: CONTRACT });
+
+describe("checkpoint typed data", () => {
+  test("Checkpoint, Proposal and Vote digests equal viem's hashTypedData", () => {
+    const cp = { channelId: CHANNEL_ID, height: 7, stateRoot: toHex(new Uint8Array(32).fill(2)), exitRoot: toHex(new Uint8Array(32).fill(3)), time: 1_763_700_000_123 };
+    expect(toHex(checkpointDigest(SEP, cp))).toBe(hashTypedData({ domain: DOMAIN, types: CHECKPOINT_TYPES, primaryType: "Checkpoint", message: { ...cp, height: 7n, time: 1_763_700_000_123n } }));
+    const p = { channelId: CHANNEL_ID, height: 3, round: 2, valueId: cp.stateRoot, validRound: -1 };
+    expect(toHex(proposalDigest(SEP, p))).toBe(hashTypedData({ domain: DOMAIN, types: PROPOSAL_TYPES, primaryType: "Proposal", message: { ...p, height: 3n } }));
+    const v = { channelId: CHANNEL_ID, height: 3, round: 2, voteType: 1 as const, valueId: cp.exitRoot };
+    expect(toHex(voteDigest(SEP, v))).toBe(hashTypedData({ domain: DOMAIN, types: VOTE_TYPES, primaryType: "Vote", message: { ...v, height: 3n } }));
+  });
+});
+
+type Ev = { k: "wire"; to: number; from: number; w: CheckpointWire } | { k: "batch"; to: number; from: number; bytes: Uint8Array } | { k: "fn"; node: number; fn: () => void };
+
+interface Net {
+  now: () => number;
+  reps: Replica[];
+  cps: Checkpointer[];
+  signers: Signer[];
+  certs: CheckpointCertificate[][];
+  decisions: CheckpointValue[][];
+  submit(i: number, ops: Op[], withhold?: boolean): Hex;
+  /** Runs until `until` returns true or virtual time passes `maxMs`. */
+  run(until: () => boolean, maxMs: number): void;
+  withheld: Map<Hex, Uint8Array>;
+}
+
+/**
+ * n replicas + checkpointers on a seeded virtual-time network (delays 1..maxDelay ms). Batches are
+ * broadcast on submit (unless withheld); a replica that lacks batches a proposal needs asks the
+ * proposal's sender, which answers with what it holds. `byzantine` rewrites a node's outgoing
+ * proposals (value and signature).
+ */
+function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number } = {}): Net {
+  const rand = prng(seed);
+  const ss = makeSigners(n);
+  const cfg = configFor(ss);
+  const q = new EventQueue<Ev>();
+  let now = 1_763_700_000_000;
+  const clock = (): number => now;
+  const delay = (): number => 1 + Math.floor(rand() * (opts.maxDelay ?? 5));
+  const reps = ss.map((s) => new Replica(cfg, s, { now: clock }));
+  const certs: CheckpointCertificate[][] = ss.map(() => []);
+  const decisions: CheckpointValue[][] = ss.map(() => []);
+  const withheld = new Map<Hex, Uint8Array>();
+  const cps = reps.map(
+    (r, i) =>
+      new Checkpointer(r, {
+        signer: ss[i]!,
+        now: clock,
+        checkpointIntervalMs: 20,
+        send: (w, to) => {
+          const out = opts.byzIndex === i && opts.byzantine !== undefined ? opts.byzantine(w, ss[i]!) : w;
+          for (let j = 0; j < n; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w: out });
+        },
+        schedule: (ms, fn) => q.push(now + ms, { k: "fn", node: i, fn }),
+      }),
+  );
+  cps.forEach((c, i) => {
+    c.onCheckpoint((cert) => certs[i]!.push(cert));
+    c.onDecide((v) => decisions[i]!.push(v));
+  });
+  const fetchFor = (i: number, from: number): void => {
+    // i asks `from` for what it misses: `from` sends every batch it holds that i lacks, parents first
+    const lacking = reps[from]!.batchIdsInOrder().filter((id) => !reps[i]!.knows(id));
+    for (const id of reps[from]!.topological(lacking)) q.push(now + delay(), { k: "batch", to: i, from, bytes: reps[from]!.encodedBatch(id)! });
+  };
+  return {
+    now: clock,
+    reps,
+    cps,
+    signers: ss,
+    certs,
+    decisions,
+    withheld,
+    submit(i, ops, withhold = false) {
+      const s = reps[i]!.submit(ops);
+      if (withhold) withheld.set(s.id, s.bytes);
+      else for (let j = 0; j < n; j++) if (j !== i) q.push(now + delay(), { k: "batch", to: j, from: i, bytes: s.bytes });
+      return s.id;
+    },
+    run(until, maxMs) {
+      const end = now + maxMs;
+      while (!until()) {
+        const e = q.pop();
+        if (e === undefined || e.t > end) break;
+        now = e.t;
+        const ev = e.e;
+        if (ev.k === "fn") ev.fn();
+        else if (ev.k === "batch") {
+          reps[ev.to]!.receive(ev.bytes, String(ev.from));
+          cps[ev.to]!.poll();
+        } else {
+          try {
+            cps[ev.to]!.receive(ev.w, String(ev.from));
+          } catch (error) {
+            if (!(error instanceof ConsensusError)) throw error;
+          }
+          if (cps[ev.to]!.missing().length > 0) fetchFor(ev.to, ev.from);
+        }
+      }
+    },
+  };
+}
+
+const order = (acct: string, side: "buy" | "sell", priceTicks: number, lots: number): Op => ({ type: "placeOrder", account: acct, market: "WETH-USDC", side, priceTicks, lots });
+
+describe("checkpoints over the batch DAG", () => {
+  test("n = 4: every replica decides the same checkpoints, finality is reported, certificates are equal and verify", async () => {
+    const net = network(4, 1);
+    const a = net.signers.map((s) => s.address);
+    const ids: Hex[] = [];
+    ids.push(net.submit(0, [order(a[0]!, "sell", 2000, 5)]));
+    ids.push(net.submit(1, [order(a[1]!, "buy", 2000, 3)]));
+    net.run(() => net.certs.every((c) => c.length >= 1), 5_000);
+    ids.push(net.submit(2, [order(a[2]!, "buy", 2001, 2)]));
+    ids.push(net.submit(3, [{ type: "transfer", from: a[3]!, to: a[0]!, token: "USDC", amount: 5n }]));
+    net.run(() => net.cps.every((c, i) => ids.every((id) => c.finality(id).status === "final") && net.certs[i]!.length === net.decisions[i]!.length), 5_000);
+    expect(net.certs.map((c) => c.length)).toEqual(net.decisions.map((d) => d.length));
+
+    for (const c of net.cps) for (const id of ids) expect(c.finality(id).status).toBe("final");
+    const roots = net.cps.map((c) => c.getFinalState().stateRoot());
+    expect(new Set(roots).size).toBe(1);
+    expect(new Set(net.cps.map((c) => c.getCurrentState().stateRoot())).size).toBe(1);
+    // the decided values agree height by height
+    const h = Math.min(...net.decisions.map((d) => d.length));
+    for (let k = 0; k < h; k++) expect(new Set(net.decisions.map((d) => checkpointValueId(d[k]!))).size).toBe(1);
+    // the final root is the one the certificates sign, with q = 3 distinct valid signatures each
+    const last = net.certs.map((c) => c[c.length - 1]!);
+    const cert = last[0]!;
+    expect(last.map((c) => c.checkpoint.height)).toEqual(last.map(() => cert.checkpoint.height));
+    expect(cert.signatures.length).toBe(3);
+    expect(cert.checkpoint.stateRoot).toBe(net.decisions[0]![cert.checkpoint.height]!.stateRoot);
+    expect(cert.heads).toEqual(net.decisions[0]![cert.checkpoint.height]!.heads);
+    // every replica holds a certificate of the same checkpoint (q valid signatures each; which q may differ)
+    expect(new Set(last.map((c) => JSON.stringify({ ...c, signatures: undefined }))).size).toBe(1);
+    const cp = cert.checkpoint;
+    const recovered = await Promise.all(
+      cert.signatures.map((s) => recoverTypedDataAddress({ domain: DOMAIN, types: CHECKPOINT_TYPES, primaryType: "Checkpoint", message: { ...cp, height: BigInt(cp.height), time: BigInt(cp.time) }, signature: toHex(s.signature) })),
+    );
+    expect(recovered.map((x) => x.toLowerCase())).toEqual(cert.signatures.map((s) => s.signer));
+    expect(new Set(recovered).size).toBe(3);
+  });
+
+  test("the decided time enters the final engine through advanceTime; results say final and the height", () => {
+    const net = network(4, 2);
+    const a = net.signers.map((s) => s.address);
+    const t0 = net.now();
+    const id = net.submit(0, [order(a[0]!, "sell", 2000, 5)]);
+    net.run(() => net.cps.every((c) => c.finality(id).status === "final"), 5_000);
+    const r = net.cps[1]!.resultsOf(id);
+    expect(r.finality).toEqual({ status: "final", height: 0 });
+    expect(r.results?.[0]?.status).toBe("accepted");
+    const times = net.cps.map((c) => c.getFinalState().timeMs);
+    expect(new Set(times).size).toBe(1);
+    expect(times[0]!).toBeGreaterThanOrEqual(t0);
+    expect(times[0]!).toBe(net.decisions[0]![0]!.timeMs);
+  });
+
+  test("a proposal whose batches a replica lacks is fetched first, then decided", () => {
+    const net = network(4, 3);
+    const a = net.signers.map((s) => s.address);
+    // proposer(0, 0) is participant 0: it withholds its batch, so the others must fetch it to validate
+    const id = net.submit(0, [order(a[0]!, "sell", 2000, 5)], true);
+    net.cps[0]!.start();
+    net.run(() => net.cps.every((c) => c.finality(id).status === "final"), 5_000);
+    for (const c of net.cps) expect(c.finality(id)).toEqual({ status: "final", height: 0 });
+    expect(net.decisions.every((d) => d[0]!.heads.includes(id))).toBe(true);
+  });
+
+  test("a proposer with a wrong state root is refused; the height is decided in a later round with the right root", () => {
+    const net = network(4, 4, {
+      byzIndex: 0,
+      byzantine: (w, signer) => {
+        if (w.kind !== "consensus" || w.message.kind !== "proposal" || w.value === undefined) return w;
+        const value: CheckpointValue = { ...w.value, stateRoot: toHex(new Uint8Array(32).fill(9)) };
+        const body = { kind: "proposal" as const, height: w.message.height, round: w.message.round, valueId: checkpointValueId(value), validRound: w.message.validRound };
+        const message: SignedProposal = { ...body, sender: signer.address, signature: signer.sign(messageDigest(SEP, CHANNEL_ID, body)) };
+        return { kind: "consensus", message, value };
+      },
+    });
+    const a = net.signers.map((s) => s.address);
+    const id = net.submit(1, [order(a[1]!, "buy", 1999, 4)]);
+    net.run(() => [1, 2, 3].every((i) => net.cps[i]!.finality(id).status === "final"), 10_000);
+    const honest = [1, 2, 3].map((i) => net.decisions[i]![0]!);
+    expect(new Set(honest.map(checkpointValueId)).size).toBe(1);
+    expect(honest[0]!.stateRoot).not.toBe(toHex(new Uint8Array(32).fill(9)));
+    expect(honest[0]!.stateRoot).toBe(net.cps[1]!.getFinalState().stateRoot());
+  });
+});
