@@ -72,7 +72,7 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
   for (const p of [relayer, ...ps]) await chain.fund(p.account.address, 10n ** 20n);
   const { client } = await AdjudicatorClient.deploy(chain, relayer.account);
   const rows: GasRow[] = [];
-  for (const mode of ["cooperative", "dispute"] as const) {
+  for (const mode of ["cooperative", "closeAndPay", "dispute"] as const) {
     const { channelId } = await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 2, disputeWindowSeconds: 60, bond: 0n, tokens: [ETH_ADDRESS] });
     const engine = new Engine();
     engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS });
@@ -83,6 +83,12 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
     engine.transfer({ from: ps[0]!.address, to: ps[1]!.address, token: "ETH", amount: 3n * 10n ** 17n });
     const c = cp(engine, channelId, 1);
     let path: bigint;
+    if (mode === "closeAndPay") {
+      const sigs = signClose(client.domainSeparator, c, ps.map((p) => p.signer));
+      path = (await client.cooperativeCloseAndPay(relayer.account, channelId, c, sigs, exitLeaves(engine.state))).gasUsed;
+      rows.push(row("cooperative exit (2-party ETH: cooperativeCloseAndPay)", path, NITRO_GAS.cooperativeExit, "close and both payouts in one tx"));
+      continue;
+    }
     if (mode === "cooperative") {
       if (rows.length === 0) rows.push(row("deposit ETH (2-party, first into the channel)", d0.gasUsed, NITRO_GAS.deposit));
       path = (await client.cooperativeClose(relayer.account, channelId, c, signClose(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
@@ -55,12 +56,16 @@ contract Adjudicator is EIP712, ReentrancyGuard {
     uint256 public constant MAX_PARTICIPANTS = 64;
     uint256 public constant MAX_TOKENS = 32;
     uint256 public constant MAX_DISPUTE_WINDOW = 30 days;
+    /// @notice Most leaves `cooperativeCloseAndPay` pays in one transaction.
+    uint256 public constant MAX_PAYOUT_LEAVES = 256;
 
     enum Status {
         None,
         Open,
         Disputed,
-        Finalized
+        Finalized,
+        /// @dev Closed and paid out in one transaction (cooperativeCloseAndPay): no claims follow.
+        Concluded
     }
 
     struct Checkpoint {
@@ -322,6 +327,42 @@ contract Adjudicator is EIP712, ReentrancyGuard {
 
     /// @notice All n participants sign `Close` over a checkpoint: final at once, no window.
     function cooperativeClose(bytes32 channelId, Checkpoint calldata cp, bytes[] calldata signatures) external {
+        _cooperativeClose(channelId, cp, signatures, Status.Finalized);
+    }
+
+    /**
+     * @notice Cooperative close that pays every exit leaf in the same transaction (Nitro's
+     *         concludeAndTransferAllAssets shape): `leaves` must be the whole exit tree, in tree
+     *         order — the contract rebuilds the root (OpenZeppelin sorted-pair hashing, an odd last
+     *         node promoted, as src/core/merkle.ts) and requires it to equal the signed exit root.
+     *         Each leaf gets `amount + withdrawn − paid`, capped at the holdings; the channel ends
+     *         Concluded, so no claim can follow. One recipient that refuses ETH makes it revert:
+     *         then use `cooperativeClose` and per-leaf claims.
+     */
+    function cooperativeCloseAndPay(
+        bytes32 channelId,
+        Checkpoint calldata cp,
+        bytes[] calldata signatures,
+        ExitLeaf[] calldata leaves
+    ) external nonReentrant {
+        uint256 count = leaves.length;
+        if (count == 0 || count > MAX_PAYOUT_LEAVES) revert InvalidAmount();
+        _cooperativeClose(channelId, cp, signatures, Status.Concluded);
+        if (_rootOfLeaves(leaves) != cp.exitRoot) revert InvalidProof();
+        uint256[] memory amounts = new uint256[](count);
+        for (uint256 i = 0; i < count; i++) {
+            amounts[i] = _debit(channelId, leaves[i]);
+        }
+        for (uint256 i = 0; i < count; i++) {
+            if (amounts[i] == 0) continue;
+            _transfer(leaves[i].token, leaves[i].account, amounts[i]);
+            emit Claimed(channelId, leaves[i].account, leaves[i].token, amounts[i]);
+        }
+    }
+
+    function _cooperativeClose(bytes32 channelId, Checkpoint calldata cp, bytes[] calldata signatures, Status next)
+        internal
+    {
         Channel storage c = channels[channelId];
         if (c.status != Status.Open && c.status != Status.Disputed) revert WrongStatus(c.status);
         if (cp.channelId != channelId) revert WrongChannel(cp.channelId);
@@ -331,9 +372,37 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         c.height = cp.height;
         c.exitRoot = cp.exitRoot;
         c.checkpointDigest = bytes32(0);
-        c.status = Status.Finalized;
+        c.status = next;
         c.deadline = uint64(block.timestamp) + c.disputeWindow;
         emit SettlementFinalized(channelId, cp.height, cp.exitRoot);
+    }
+
+    /// @dev `amount + withdrawn − paid` of `leaf`, capped at the holdings, taken from the holdings.
+    function _debit(bytes32 channelId, ExitLeaf calldata leaf) internal returns (uint256 amount) {
+        uint256 entitled = leaf.amount + leaf.withdrawn;
+        uint256 already = paid[channelId][leaf.account][leaf.token];
+        amount = entitled > already ? entitled - already : 0;
+        uint256 available = holdings[channelId][leaf.token];
+        if (amount > available) amount = available;
+        holdings[channelId][leaf.token] = available - amount;
+    }
+
+    /// @dev Merkle root of the leaves (in tree order), pairs hashed sorted, an odd last node promoted.
+    function _rootOfLeaves(ExitLeaf[] calldata leaves) internal pure returns (bytes32) {
+        uint256 n = leaves.length;
+        bytes32[] memory level = new bytes32[](n);
+        for (uint256 i = 0; i < n; i++) {
+            level[i] = leafHash(leaves[i]);
+        }
+        while (n > 1) {
+            uint256 half = 0;
+            for (uint256 i = 0; i + 1 < n; i += 2) {
+                level[half++] = Hashes.commutativeKeccak256(level[i], level[i + 1]);
+            }
+            if (n % 2 == 1) level[half++] = level[n - 1];
+            n = half;
+        }
+        return level[0];
     }
 
     /// @notice After finalization, pays `leaf.amount + leaf.withdrawn − paid` to `leaf.account`.
@@ -404,7 +473,8 @@ contract Adjudicator is EIP712, ReentrancyGuard {
     /// @notice One dispute window after finalization, returns the caller's bond (its own plus any
     ///         slashed to it); until then equivocations can still be reported.
     function reclaimBond(bytes32 channelId) external nonReentrant returns (uint256 amount) {
-        Channel storage c = _channel(channelId, Status.Finalized);
+        Channel storage c = channels[channelId];
+        if (c.status != Status.Finalized && c.status != Status.Concluded) revert WrongStatus(c.status);
         if (block.timestamp < c.deadline) revert BondLocked(c.deadline);
         amount = bondOf[channelId][msg.sender];
         if (amount == 0) revert NothingToPay();

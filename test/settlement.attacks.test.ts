@@ -122,6 +122,34 @@ describe("certificates", () => {
   });
 });
 
+describe("cooperative close and pay in one transaction", () => {
+  it("pays every leaf (minus what was withdrawn) against the rebuilt root, and only with the whole tree", async () => {
+    const f = await funded();
+    const [alice, bob] = f.parties as [Fixture["parties"][0], Fixture["parties"][0]];
+    ok(f.engine.withdraw({ account: bob.address.toLowerCase(), token: "USDC", amount: 400_000_000n }));
+    const cp1 = checkpoint(f);
+    await f.adjudicator.withdraw(f.relayer.account, f.channelId, certificate(f, cp1), leafOf(leavesWithProofs(f.engine), bob, "USDC"));
+    ok(f.engine.transfer({ from: bob.address.toLowerCase(), to: alice.address.toLowerCase(), token: "USDC", amount: 100_000_000n }));
+    const cp = checkpoint(f);
+    const leaves = leavesWithProofs(f.engine).map((e) => e.leaf);
+    const all = signClose(f.adjudicator.domainSeparator, cp, f.parties.map((p) => p.signer));
+    // the whole tree only: a leaf left out, or leaves reordered, do not rebuild the signed root
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves.slice(1)))).toMatch(/InvalidProof/);
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, [...leaves].reverse()))).toMatch(/InvalidProof/);
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all.slice(1), leaves))).toMatch(/UnderQuorum/);
+    const usdcBefore = await f.usdc.balanceOf(bob.address);
+    const tx = await f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves);
+    const bobLeaf = leaves.find((l) => l.accountAddress === bob.address.toLowerCase() && l.token === "USDC")!;
+    expect(bobLeaf.withdrawn).toBe(400_000_000n);
+    expect(tx.amounts).toEqual(leaves.map((l) => l.amount));
+    expect(await f.usdc.balanceOf(bob.address)).toBe(usdcBefore + bobLeaf.amount);
+    expect(await f.adjudicator.holdings(f.channelId, f.usdc.address)).toBe(0n);
+    expect(await f.adjudicator.holdings(f.channelId, ETH_ADDRESS)).toBe(0n);
+    expect((await f.adjudicator.channel(f.channelId)).status).toBe("Concluded");
+    expect(await revertOf(f.adjudicator.claim(f.relayer.account, f.channelId, leavesWithProofs(f.engine)[0]!))).toMatch(/WrongStatus/);
+  });
+});
+
 describe("re-entrancy", () => {
   it("a malicious ERC-20 re-entering claim and deposit fails; the outer call pays exactly once", async () => {
     const relayer = party("relayer");

@@ -40,8 +40,8 @@ export interface ChannelConfig {
   tokens: readonly Address[];
 }
 
-export type ChannelStatus = "None" | "Open" | "Disputed" | "Finalized";
-const STATUS: readonly ChannelStatus[] = ["None", "Open", "Disputed", "Finalized"];
+export type ChannelStatus = "None" | "Open" | "Disputed" | "Finalized" | "Concluded";
+const STATUS: readonly ChannelStatus[] = ["None", "Open", "Disputed", "Finalized", "Concluded"];
 
 export interface ChannelView {
   status: ChannelStatus;
@@ -155,6 +155,16 @@ export class AdjudicatorClient {
   /** Closes at once with n-of-n `Close` signatures (`certificate.ts` signClose). */
   cooperativeClose(sender: Account, channelId: Hex, cp: CheckpointMessage, signatures: readonly Hex[]): Promise<TxResult> {
     return this.send(sender, "cooperativeClose", [channelId, toContractCheckpoint(cp), signatures]);
+  }
+
+  /**
+   * Closes with n-of-n `Close` signatures and pays every leaf of the exit tree in the same
+   * transaction (`leaves` in tree order: `exitLeaves` order). Returns the amounts paid per leaf.
+   */
+  async cooperativeCloseAndPay(sender: Account, channelId: Hex, cp: CheckpointMessage, signatures: readonly Hex[], leaves: readonly ExitLeaf[]): Promise<TxResult & { amounts: bigint[] }> {
+    const tx = await this.send(sender, "cooperativeCloseAndPay", [channelId, toContractCheckpoint(cp), signatures, leaves.map(toContractLeaf)]);
+    const amounts = (parseEventLogs({ abi: this.abi, logs: tx.logs, eventName: "Claimed" }) as unknown as { args: { amount: bigint } }[]).map((e) => e.args.amount);
+    return { ...tx, amounts };
   }
 
   /** After finalization: pays `amount + withdrawn − paid` to the leaf's account. */
