@@ -27,7 +27,7 @@ import { CodecError, DEFAULT_CODEC_LIMITS, decodeBatch, type CodecLimits, type D
 import { DEFAULT_DAG_LIMITS, HashDag, type DagLimits, type DagNode, type DagRejection, type Evidence } from "./dag.js";
 import { normalizeParticipant, recoverAddress, type Hex, type Participant, type Signer } from "./identity.js";
 import { TotalOrder } from "./order.js";
-import { DEFAULT_TENTATIVE_OPTIONS, Tentative, type TentativeOptions, type TentativeStats } from "./tentative.js";
+import { DEFAULT_TENTATIVE_OPTIONS, Tentative, type CanonicalMode, type TentativeOptions, type TentativeStats } from "./tentative.js";
 import type { VerifyPool } from "./verifyPool.js";
 
 interface Prepared {
@@ -139,6 +139,8 @@ export interface ReplicaOptions {
    * submit (O(state)); measured far too slow with real books (bench/channel.ts). Default false.
    */
   snapshotBeforeOwnBatch?: boolean;
+  /** When out-of-order arrivals are put back in canonical order: "eager" (default) or "onRead" (see `tentative.ts`). */
+  canonicalize?: CanonicalMode;
 }
 
 export class Replica {
@@ -197,9 +199,17 @@ export class Replica {
 
     const genesis = genesisEngine(participants, config.genesis);
     this.dag = new HashDag(addresses, limits);
-    this.tentative = new Tentative(genesis, this.order, limits, (node, results, replayed) => {
-      for (const cb of this.listeners.applied) cb(node, results, replayed);
-    });
+    const canonicalize = options.canonicalize ?? "eager";
+    if (canonicalize !== "eager" && canonicalize !== "onRead") throw new ChannelConfigError("INVALID_CONFIG", "canonicalize must be eager or onRead");
+    this.tentative = new Tentative(
+      genesis,
+      this.order,
+      limits,
+      (node, results, replayed) => {
+        for (const cb of this.listeners.applied) cb(node, results, replayed);
+      },
+      canonicalize,
+    );
   }
 
   /* ─────────────── queries ─────────────── */
@@ -391,7 +401,7 @@ export class Replica {
   submit(ops: readonly Op[]): SubmitResult {
     if (this.signer === undefined) throw new ChannelConfigError("NOT_A_PARTICIPANT", "this replica has no signer");
     if (this.snapshotBeforeOwn) this.tentative.snapshotHere();
-    else this.tentative.current();
+    else this.tentative.readyForSubmit();
     const parents = this.dag.heads();
     let ts = this.now();
     for (const p of parents) ts = Math.max(ts, this.dag.get(p)!.batch.header.timestamp);

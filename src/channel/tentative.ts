@@ -115,6 +115,18 @@ export interface TentativeOptions {
 
 export const DEFAULT_TENTATIVE_OPTIONS: Readonly<TentativeOptions> = Object.freeze({ snapshotIntervalOps: 4096, maxSnapshots: 32 });
 
+/**
+ * When the engine is brought back to the canonical order after an out-of-order arrival:
+ * - "eager": at the next read or submit (so the author's own batch is always applied on the
+ *   canonical state, and its results are the canonical tentative results at that moment);
+ * - "onRead": only at the next read of the state (`current`); meanwhile arrivals — and the author's
+ *   own batches — are applied at once on top, in arrival order. Submit results are then computed on
+ *   "every delivered batch, canonical prefix + arrival-order suffix" and are replaced by the
+ *   canonical ones at the next read (results are tentative either way). Reads always see the
+ *   canonical state; what this saves is one engine clone per reorder between reads.
+ */
+export type CanonicalMode = "eager" | "onRead";
+
 /** Called for every batch applied, including re-applications after a replay (`replayed` true). */
 export type AppliedListener = (node: DagNode, results: Result[], replayed: boolean) => void;
 
@@ -143,12 +155,18 @@ export class Tentative {
   private readonly results = new Map<string, Result[]>();
   readonly stats: TentativeStats = { batchesApplied: 0, opsApplied: 0, replays: 0, batchesReplayed: 0, snapshotsTaken: 0, snapshotsKept: 1 };
 
-  /** `genesis` is the engine after the genesis ops; it is kept (as the position-0 snapshot) and not mutated. */
+  /**
+   * `genesis` is the engine after the genesis ops; it is kept (as the position-0 snapshot) and not
+   * mutated. `mode` "eager" (default) keeps the engine in the canonical order at all times; "onRead"
+   * applies out-of-order arrivals at once on top (arrival order) and restores the canonical order
+   * only when the state is read ({@link current}) — see {@link CanonicalMode}.
+   */
   constructor(
     genesis: Engine,
     private readonly order: TotalOrder,
     private readonly options: TentativeOptions = DEFAULT_TENTATIVE_OPTIONS,
     private readonly onApplied?: AppliedListener,
+    readonly mode: CanonicalMode = "eager",
   ) {
     this.snapshots = [{ position: 0, engine: genesis }];
     this.engine = cloneEngine(genesis);
@@ -177,6 +195,8 @@ export class Tentative {
         while (this.snapshots.length > 1 && this.snapshots[this.snapshots.length - 1]!.position > position) this.snapshots.pop();
         this.stats.snapshotsKept = this.snapshots.length;
       }
+      // onRead: every delivered batch is in the engine, canonical up to dirtyFrom, arrival order after
+      if (this.mode === "onRead" && this.applied === this.order.length - 1) return this.applyNext(node, false, false);
       return undefined;
     }
     // own batches never pay for a snapshot (a clone is O(state)): local confirmation stays fast
@@ -191,10 +211,19 @@ export class Tentative {
     if (last.position !== this.applied) this.takeSnapshot();
   }
 
-  /** The up-to-date tentative engine. Read it; mutate it only through the replica. */
+  /** The up-to-date tentative engine (canonical order). Read it; mutate it only through the replica. */
   current(): Engine {
     this.bringUpToDate();
     return this.engine;
+  }
+
+  /**
+   * Makes the engine ready for the local author's next batch: canonical in "eager" mode; in
+   * "onRead" mode every delivered batch is already applied (possibly out of canonical order) and
+   * nothing is done.
+   */
+  readyForSubmit(): void {
+    if (this.mode === "eager" || this.applied !== this.order.length) this.bringUpToDate();
   }
 
   private bringUpToDate(): void {
@@ -214,7 +243,7 @@ export class Tentative {
   }
 
   private applyNext(node: DagNode, replayed: boolean, maySnapshot = true): Result[] {
-    if (maySnapshot && this.opsSinceSnapshot >= this.options.snapshotIntervalOps) this.takeSnapshot();
+    if (maySnapshot && this.dirtyFrom === undefined && this.opsSinceSnapshot >= this.options.snapshotIntervalOps) this.takeSnapshot();
     const results = applyBatch(this.engine, node.batch.ops, node.batch.header.author);
     this.applied++;
     this.opsSinceSnapshot += results.length;
