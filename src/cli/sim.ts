@@ -549,6 +549,8 @@ export function runSimulation(opts: SimOptions): SimReport {
         node.channel.transfer({ to: victim, token: "sim:A", amount: 5n });
         node.channel.flush(); // the "official" batch goes to everyone by eager relay
         rawToAll(node, other.bytes, others.slice(0, Math.ceil(others.length / 2)));
+        // It keeps serving both (a raw send can be lost to a partition): sync spreads the pair.
+        node.channel.replica.receive(other.bytes, "self");
         break;
       }
       case "overspend": {

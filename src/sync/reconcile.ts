@@ -338,6 +338,12 @@ export class SyncNode {
     this.send(from, { type: "response", session, heads: myHeads, bloom: myBloom, needs, batches: chunks[0] ?? [] });
     this.countBatches(chunks[0] ?? []);
     for (const extra of chunks.slice(1)) this.sendBatches(from, session, extra);
+    // At most MAX_RESPONDER_SESSIONS open sessions per peer (a peer opening more drops its oldest).
+    const mine = [...this.fetches.entries()].filter(([, x]) => !x.initiator && x.peer === from);
+    for (const [k, x] of mine.slice(0, Math.max(0, mine.length - MAX_RESPONDER_SESSIONS + 1))) {
+      x.cancelTimer();
+      this.fetches.delete(k);
+    }
     const f = this.newFetch(from, session, false, heads);
     f.awaitingPush = true;
   }
@@ -620,6 +626,9 @@ export class SyncNode {
     return out;
   }
 }
+
+/** Open sessions a peer may have with this node as responder. */
+export const MAX_RESPONDER_SESSIONS = 4;
 
 function fetchKey(peer: PeerId, session: number, initiator: boolean): string {
   return `${peer}|${session}|${initiator ? "i" : "r"}`;
