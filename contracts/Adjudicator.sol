@@ -7,7 +7,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /**
  * @title Semilattice adjudicator (DESIGN §5, issue 5)
@@ -32,11 +32,12 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
  * Every external function that moves funds is nonReentrant and updates state before transferring
  * (checks-effects-interactions), so a malicious token cannot re-enter.
  * Sources: OpenZeppelin Contracts 5.4 (ECDSA.recover rejects malleable high-s and malformed
- * signatures; EIP712._hashTypedDataV4; MerkleProof.verifyCalldata; SafeERC20; ReentrancyGuard);
+ * signatures; EIP712._hashTypedDataV4; MerkleProof.verifyCalldata; SafeERC20;
+ * ReentrancyGuardTransient, the EIP-1153 transient-storage guard: needs a Cancun chain);
  * EIP-712 (typed structured data hashing); Nitro's adjudicator (statechannels) for the
  * propose/challenge/finalize shape.
  */
-contract Adjudicator is EIP712, ReentrancyGuard {
+contract Adjudicator is EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @dev EIP-712 type strings. Checkpoint and Batch must equal src/channel's definitions.
@@ -110,6 +111,8 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         uint64 deadline;
         /// @dev Height of the latest certified checkpoint used (withdraw, proposal, close).
         uint64 height;
+        /// @dev Deposit records so far (packed into the first slot: no extra SSTORE per deposit).
+        uint24 depositCount;
         bytes32 exitRoot;
         /// @dev EIP-712 digest of that checkpoint: re-submitting it costs no signature checks.
         bytes32 checkpointDigest;
@@ -132,7 +135,7 @@ contract Adjudicator is EIP712, ReentrancyGuard {
     mapping(bytes32 => mapping(address => bool)) public bondPosted;
     mapping(bytes32 => mapping(address => bool)) public equivocated;
     /// @notice keccak256(abi.encode(beneficiary, token, amount)) per channel and record id.
-    mapping(bytes32 => bytes32[]) internal depositRecords;
+    mapping(bytes32 => mapping(uint256 => bytes32)) internal depositRecords;
 
     event ChannelOpened(
         bytes32 indexed channelId,
@@ -218,6 +221,7 @@ contract Adjudicator is EIP712, ReentrancyGuard {
             disputeWindow: disputeWindow,
             deadline: 0,
             height: 0,
+            depositCount: 0,
             exitRoot: bytes32(0),
             checkpointDigest: bytes32(0),
             bond: bond
@@ -267,8 +271,11 @@ contract Adjudicator is EIP712, ReentrancyGuard {
             if (received == 0) revert InvalidAmount();
         }
         holdings[channelId][token] += received;
-        recordId = depositRecords[channelId].length;
-        depositRecords[channelId].push(keccak256(abi.encode(beneficiary, token, received)));
+        Channel storage c = channels[channelId];
+        recordId = c.depositCount;
+        if (recordId == type(uint24).max) revert InvalidConfig("deposit records");
+        c.depositCount = uint24(recordId + 1);
+        depositRecords[channelId][recordId] = keccak256(abi.encode(beneficiary, token, received));
         emit Deposited(channelId, recordId, beneficiary, token, received);
     }
 
@@ -498,7 +505,7 @@ contract Adjudicator is EIP712, ReentrancyGuard {
     }
 
     function depositCount(bytes32 channelId) external view returns (uint256) {
-        return depositRecords[channelId].length;
+        return channels[channelId].depositCount;
     }
 
     /// @notice Whether record `recordId` of the channel exists and holds exactly these fields.
@@ -507,8 +514,8 @@ contract Adjudicator is EIP712, ReentrancyGuard {
         view
         returns (bool)
     {
-        bytes32[] storage records = depositRecords[channelId];
-        return recordId < records.length && records[recordId] == keccak256(abi.encode(beneficiary, token, amount));
+        return recordId < channels[channelId].depositCount
+            && depositRecords[channelId][recordId] == keccak256(abi.encode(beneficiary, token, amount));
     }
 
     function checkpointDigest(Checkpoint calldata cp) external view returns (bytes32) {
