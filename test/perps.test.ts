@@ -262,6 +262,25 @@ describe("liquidation", () => {
   });
 });
 
+describe("exit root", () => {
+  it("pays max(0, equity) at the index price; a loss the insurance fund cannot absorb is shared pro rata, so claims never exceed the vault", () => {
+    const { engine, setPrice } = perpEngine({ imfPpm: 100_000, mmfPpm: 50_000, maxLeverage: 10 });
+    trader(engine, "alice", 400n * USDC);
+    trader(engine, "shorty", 100_000n * USDC);
+    ok(engine.placeOrder({ account: "shorty", market: "ETH-PERP", side: "sell", priceTicks: 300_000, lots: 1000 }));
+    ok(engine.placeOrder({ account: "alice", market: "ETH-PERP", side: "buy", priceTicks: 300_000, lots: 1000, timeInForce: "IOC" }));
+    setPrice("ETH-USD", "2500"); // alice: 400 − 500 = −100, not liquidated yet; the insurance fund is empty
+    const claims = new Map(engine.exitLeaves().filter((l) => l.token === "USDC").map((l) => [l.account, l.amount]));
+    // vault 10,100,400 USDC; positive equities 10,000,000 (mm) + 100,500 (shorty) ⇒ scaled by 10,100,400 / 10,100,500
+    expect(claims.get("alice")).toBeUndefined();
+    expect(claims.get("shorty")).toBe(100_499_004_999n);
+    expect(claims.get("mm")).toBe(9_999_900_995_000n);
+    expect(claims.get("protocol")).toBeUndefined();
+    expect([...claims.values()].reduce((a, b) => a + b, 0n)).toBeLessThanOrEqual(engine.state.perps.vault.get("USDC")!);
+    expectConserved(engine);
+  });
+});
+
 describe("units", () => {
   it("usd8 parses the oracle's 8-decimal unit", () => {
     expect(usd8("3174.6")).toBe(317_460_000_000n);
