@@ -10,7 +10,7 @@ import { checkpointDigest, CHECKPOINT_TYPE_STRING } from "../src/channel/checkpo
 import { keccak256, toHex } from "viem";
 import { ETH_ADDRESS } from "../src/settlement/client.js";
 import { exitLeafHash } from "../src/core/exit.js";
-import { toHex as bytesHex } from "../src/settlement/certificate.js";
+import { toHex as bytesHex, verifyCertificate } from "../src/settlement/certificate.js";
 import { certificate, checkpoint, depositBoth, leafOf, leavesWithProofs, ok, revertOf, setup, WINDOW, type Fixture } from "./settlement.helpers.js";
 
 describe("adjudicator lifecycle on the embedded EVM", () => {
@@ -28,6 +28,13 @@ describe("adjudicator lifecycle on the embedded EVM", () => {
     expect(await f.adjudicator.read("CHECKPOINT_TYPEHASH", [])).toBe(keccak256(toHex(CHECKPOINT_TYPE_STRING)));
     const leaf = { account: "x", accountAddress: f.parties[0]!.address.toLowerCase(), token: "USDC", tokenAddress: f.usdc.address.toLowerCase(), amount: 123n, withdrawn: 45n };
     expect(await f.adjudicator.leafHash(leaf)).toBe(bytesHex(exitLeafHash(leaf)));
+    // the off-chain certificate check applies the contract's rules
+    const cert = certificate(f, { ...cp, height: 1 });
+    const members = f.parties.map((p) => p.address);
+    expect(verifyCertificate(f.adjudicator.domainSeparator, cert, members, 3)).toEqual(f.parties.slice(0, 3).map((p) => p.address.toLowerCase()).sort());
+    expect(() => verifyCertificate(f.adjudicator.domainSeparator, cert, members, 4)).toThrow(/quorum is 4/);
+    expect(() => verifyCertificate(f.adjudicator.domainSeparator, { ...cert, signatures: [cert.signatures[0]!, cert.signatures[0]!, cert.signatures[1]!] }, members, 3)).toThrow(/strictly ascending/);
+    expect(() => verifyCertificate(f.adjudicator.domainSeparator, cert, members.slice(1), 3)).toThrow(/not a participant/);
   });
 
   it("deposits, withdraws mid-channel, settles through a challenge and pays every leaf exactly", async () => {
