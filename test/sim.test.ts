@@ -99,3 +99,26 @@ describe("Bloom-filter reconciliation (Kleppmann & Howard §4.3)", () => {
     expect(plain.roundTripsMean).toBe(694 / 191);
   });
 });
+
+describe("semilattice sim (command line)", () => {
+  it("runs a seed range, prints one line per seed and a total, exit 0; bad usage exits 2", async () => {
+    const { main } = await import("../src/cli/main.js");
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const log = console.log;
+    const err = console.error;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    console.error = (...a: unknown[]) => void errors.push(a.join(" "));
+    try {
+      expect(await main(["node", "semilattice", "sim", "--seeds", "3..4", "--participants", "3", "--byzantine", "1"])).toBe(0);
+      expect(await main(["node", "semilattice", "sim", "--seeds", "9..3"])).toBe(2);
+      expect(await main(["node", "semilattice", "sim", "--seeds", "1", "--participants", "3", "--byzantine", "3"])).toBe(2);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+    expect(lines.filter((l) => /^seed [34]: ok /.test(l))).toHaveLength(2);
+    expect(lines.at(-1)).toBe("total: 2 seeds, converged 2/2, conservation 2/2, failed 0");
+    expect(errors).toEqual(["semilattice sim: --seeds 9..3: need A <= B < 2^32", "semilattice sim: --byzantine must be 0..participants-1"]);
+  });
+});
