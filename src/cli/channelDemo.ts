@@ -42,7 +42,7 @@ import type { Hex, Participant } from "../channel/identity.js";
 import { MultiPartyChannel } from "../node/channel.js";
 import { loadUniswapEvents } from "../replay/uniswapData.js";
 import { SimNetwork } from "../sync/simNetwork.js";
-import { silentLogger, stderrLogger, type Logger } from "../sync/transport.js";
+import { stderrLogger, stderrWarnLogger, type Logger } from "../sync/transport.js";
 import { WsTransport } from "../sync/wsTransport.js";
 import { channelIdOf, coinbaseFlow, FlowDriver, splitBookFlow, testSigner, type FlowItem } from "./sim.js";
 
@@ -356,7 +356,7 @@ export async function runChannelTcp(plan: ChannelPlan, batchOps = DEMO_BATCH_OPS
  * lines on stdin (`plan`, `peers`, `step`, `heads`, `finish`), answers on stdout, logs to stderr.
  */
 export async function participantMain(index: number, verbose = false): Promise<number> {
-  const logger: Logger = verbose ? stderrLogger : silentLogger;
+  const logger: Logger = verbose ? stderrLogger : stderrWarnLogger;
   const lines = createInterface({ input: process.stdin });
   const inbox: string[] = [];
   const waiting: ((l: string | undefined) => void)[] = [];

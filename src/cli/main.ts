@@ -53,9 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--byzantine <k>", "Byzantine participants among them (0..participants-1)").argParser(parseParticipants).default(0))
     .addOption(new Option("--sync <mode>", "reconciliation: bloom (Kleppmann & Howard's Bloom variant) or plain heads/needs").choices(["bloom", "plain"]).default("bloom"))
     .option("--json", "one JSON line per seed and a total")
+    .option("--log", "log every peer an honest replica cuts off (and why) to stderr")
     .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
-    .action((opts: { seeds: string; participants: number; byzantine: number; sync: "bloom" | "plain"; json?: boolean; data?: string }) => {
-      exitCode = simCommand({ seeds: opts.seeds, participants: opts.participants, byzantine: opts.byzantine, mode: opts.sync, json: opts.json === true, dataDir: opts.data });
+    .action((opts: { seeds: string; participants: number; byzantine: number; sync: "bloom" | "plain"; json?: boolean; log?: boolean; data?: string }) => {
+      exitCode = simCommand({ seeds: opts.seeds, participants: opts.participants, byzantine: opts.byzantine, mode: opts.sync, json: opts.json === true, dataDir: opts.data, log: opts.log });
     });
 
   program

@@ -41,7 +41,7 @@ import { defaultDataDir } from "../replay/paths.js";
 import { encodeMessage } from "../sync/protocol.js";
 import type { SyncMode } from "../sync/reconcile.js";
 import { Prng, SimNetwork, type Partition, type SimFaults, type SimTransport } from "../sync/simNetwork.js";
-import { silentLogger, type Logger } from "../sync/transport.js";
+import { silentLogger, stderrLogger, type Logger } from "../sync/transport.js";
 
 /* ───────────────────────────── identities ───────────────────────────── */
 
@@ -677,6 +677,10 @@ export function runSimulation(opts: SimOptions): SimReport {
 
 /* ───────────────────────────── CLI ───────────────────────────── */
 
+function prefixed(prefix: string): Logger {
+  return { info() {}, warn: (msg, fields) => stderrLogger.warn(prefix + msg, fields) };
+}
+
 /** Parses `A..B` (inclusive) or a single seed. */
 export function parseSeedRange(s: string): [number, number] {
   const m = /^(\d{1,10})(?:\.\.(\d{1,10}))?$/.exec(s);
@@ -694,6 +698,8 @@ export interface SimCommandOptions {
   mode: SyncMode;
   json: boolean;
   dataDir?: string | undefined;
+  /** Log every cut-off peer (and other sync warnings) to stderr. */
+  log?: boolean | undefined;
 }
 
 /** Runs the seeds; prints one line per seed and a total; returns the exit code (1 on any failure). */
@@ -718,7 +724,8 @@ export function simCommand(opts: SimCommandOptions): number {
   let converged = 0;
   let conserved = 0;
   for (let seed = range[0]; seed <= range[1]; seed++) {
-    const r = runSimulation({ seed, participants: opts.participants, byzantine: opts.byzantine, mode: opts.mode, dataDir: opts.dataDir });
+    const logger = opts.log === true ? prefixed(`seed ${seed}: `) : silentLogger;
+    const r = runSimulation({ seed, participants: opts.participants, byzantine: opts.byzantine, mode: opts.mode, dataDir: opts.dataDir, logger });
     runs++;
     if (r.converged && r.stateRootsEqual) converged++;
     if (r.conservation) conserved++;

@@ -79,6 +79,9 @@ export const stderrLogger: Logger = {
   },
 };
 
+/** Warnings on stderr (peers cut off, refused handshakes), nothing else: the CLI's default. */
+export const stderrWarnLogger: Logger = { info() {}, warn: (msg, fields) => stderrLogger.warn(msg, fields) };
+
 /** A logger that keeps records in memory (tests read them; the sim prints them on failure). */
 export class MemoryLogger implements Logger {
   readonly records: { level: "info" | "warn"; msg: string; fields: Record<string, unknown> }[] = [];
