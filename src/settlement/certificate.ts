@@ -102,6 +102,19 @@ export function certify(separator: Uint8Array, cp: CheckpointMessage, signers: r
   return { checkpoint: { ...cp }, signatures: signSorted(checkpointDigest(separator, cp), signers) };
 }
 
+/**
+ * A certificate as the checkpoint layer keeps it (`src/channel/checkpoint.ts` CheckpointCertificate:
+ * signer + 65-byte signature each) in the contract's shape: signatures as hex, ascending by signer.
+ * Throws CertificateError DUPLICATE_SIGNER if a signer appears twice.
+ */
+export function fromCheckpointCertificate(cert: { checkpoint: CheckpointMessage; signatures: readonly { signer: string; signature: Uint8Array }[] }): Certificate {
+  const sorted = [...cert.signatures].sort((a, b) => (a.signer.toLowerCase() < b.signer.toLowerCase() ? -1 : a.signer.toLowerCase() > b.signer.toLowerCase() ? 1 : 0));
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.signer.toLowerCase() === sorted[i - 1]!.signer.toLowerCase()) throw new CertificateError("DUPLICATE_SIGNER", `signer ${sorted[i]!.signer} twice`);
+  }
+  return { checkpoint: { ...cert.checkpoint }, signatures: sorted.map((s) => toHex(s.signature)) };
+}
+
 /** n-of-n `Close` signatures over `cp`. */
 export function signClose(separator: Uint8Array, cp: CheckpointMessage, signers: readonly Signer[]): Hex[] {
   return signSorted(closeDigest(separator, cp), signers);
