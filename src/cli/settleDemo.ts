@@ -11,9 +11,10 @@
  * 2. The channel's genesis credits exactly those records (`checkGenesisDeposits`, the replica-side
  *    check), creates the pool and seeds it; N MultiPartyChannel replicas run every swap of the day
  *    over the seeded simulated network, plus ETH transfers.
- * 3. Every 512 ops per participant the replicas converge (equal heads, equal state roots) and a
- *    quorum of them signs the EIP-712 Checkpoint of that state — what each replica signs after a
- *    Tendermint decision (issue 4; the consensus itself is not wired into this run yet).
+ * 3. Each replica runs a Checkpointer (`src/channel/checkpoint.ts`: Tendermint over cuts of the DAG,
+ *    its messages delivered in the simulated network's virtual time); every 512 ops per participant
+ *    the run waits until everything sent so far is final and every replica holds the certificate
+ *    (q EIP-712 Checkpoint signatures) of that height. Those certificates are what goes on chain.
  * 4. Halfway, participant 1 withdraws a quarter of its USDC and WETH (a `withdraw` op); the contract
  *    pays it against the next certificate, mid-channel.
  * 5. The channel closes cooperatively (n-of-n `Close`), or with `--dispute`: participant N−1 proposes
@@ -25,6 +26,9 @@
 import { createHash } from "node:crypto";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address, Hex } from "viem";
+import { Checkpointer, type CheckpointCertificate } from "../channel/checkpoint.js";
+import { ConsensusError } from "../channel/consensus/tendermint.js";
+import { Replica } from "../channel/replica.js";
 import type { Participant } from "../channel/identity.js";
 import { createSigner } from "../channel/identity.js";
 import type { Engine } from "../core/engine.js";
@@ -32,7 +36,7 @@ import type { Op } from "../core/ops.js";
 import { MultiPartyChannel } from "../node/channel.js";
 import { loadUniswapEvents } from "../replay/uniswapData.js";
 import { connectChain } from "../settlement/chain.js";
-import { certify, type Certificate } from "../settlement/certificate.js";
+import { fromCheckpointCertificate, type Certificate } from "../settlement/certificate.js";
 import { checkGenesisDeposits, closeAndClaim, openSettlement, reconcile, withdrawAll, type ReconcileRow, type SessionDeposit, type SessionParty } from "../settlement/session.js";
 import { SimNetwork } from "../sync/simNetwork.js";
 
@@ -41,7 +45,10 @@ export interface SettlementSummary {
   /** "embedded" or the RPC URL. */
   endpoint: string;
   onChainMatchesFinalState: boolean;
+  /** Certificates taken to the chain (mid-channel withdrawal, stale proposal, final). */
   checkpoints: number;
+  /** Height of the Tendermint checkpoint the channel settled on. */
+  finalHeight: number;
   swaps: number;
   swapsAccepted: number;
   /** Gas summed over the run per kind of call (deposit: all deposits; claim: all claims). */
@@ -124,9 +131,36 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
 
     const net = new SimNetwork(1, { minDelayMs: 1, meanExtraDelayMs: 3 });
     const participants: Participant[] = parties.map((p) => ({ address: p.signer.address, roles: ["Trader", "MarketMaker"] }));
-    const chans = parties.map((p) => {
+    const nowMs = (): number => EPOCH_MS + Math.floor(net.now());
+    const config = { channelId: s.channelId, chainId: chain.chainId, verifyingContract: s.adjudicator.address.toLowerCase() as Hex, participants, genesis };
+    const reps = parties.map((p) => new Replica(config, p.signer, { now: nowMs }));
+    const certsOf: CheckpointCertificate[][] = parties.map(() => []);
+    const cps: Checkpointer[] = reps.map((r, i) => {
+      const cp = new Checkpointer(r, {
+        signer: parties[i]!.signer,
+        now: nowMs,
+        // consensus messages travel in the network's virtual time (1–3 ms), in-process
+        send: (w, to) => {
+          for (let j = 0; j < reps.length; j++) {
+            if (j === i || (to !== undefined && to !== String(j))) continue;
+            net.setTimer(1 + ((i + 2 * j) % 3), () => {
+              try {
+                cps[j]!.receive(w, String(i));
+              } catch (error) {
+                if (!(error instanceof ConsensusError)) throw error;
+              }
+            });
+          }
+        },
+        schedule: (ms, fn) => net.setTimer(ms, fn),
+      });
+      cp.onCheckpoint((c) => certsOf[i]!.push(c));
+      return cp;
+    });
+    const chans = parties.map((p, i) => {
       const transport = net.node(p.signer.address);
       return new MultiPartyChannel({
+        replica: reps[i],
         participants,
         signer: p.signer,
         channelId: s.channelId,
@@ -139,6 +173,7 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
         rules: { syncIntervalMs: 50 },
       });
     });
+    chans.forEach((c, i) => c.on("batch", () => cps[i]!.poll()));
     net.runUntil(1);
     const first0 = chans[0]!;
     const converge = (): Engine => {
@@ -150,14 +185,24 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
       return first0.getCurrentState();
     };
     const certs: { cert: Certificate; engine: Engine }[] = [];
-    const checkpoint = (engine: Engine): Certificate => {
-      const height = certs.length + 1;
-      const cp = { channelId: s.channelId, height, stateRoot: engine.stateRoot() as Hex, exitRoot: engine.exitRoot() as Hex, time: EPOCH_MS + Math.floor(net.now()) };
-      // a rotating quorum of replicas signs
-      const signers = Array.from({ length: s.quorum }, (_, k) => parties[(height + k) % n]!.signer);
-      const cert = certify(s.adjudicator.domainSeparator, cp, signers);
-      certs.push({ cert, engine });
-      return cert;
+    /** Waits until every batch so far is final everywhere and every replica holds that height's certificate. */
+    const checkpoint = (): { cert: Certificate; engine: Engine } => {
+      const ids = first0.replica.batchIdsInOrder();
+      const heightOf = (): number => Math.max(0, ...ids.map((id) => { const f = cps[0]!.finality(id); return f.status === "final" ? f.height : Number.MAX_SAFE_INTEGER; }));
+      const done = (): boolean => {
+        if (!cps.every((c) => ids.every((id) => c.finality(id).status === "final"))) return false;
+        const h = heightOf();
+        return certsOf.every((cs) => cs.some((x) => x.checkpoint.height === h));
+      };
+      if (!net.runUntilTrue(done, net.now() + 120_000)) throw new Error("settlement demo: no certified checkpoint within 120 s of virtual time");
+      const h = heightOf();
+      const decided = certsOf[0]!.find((x) => x.checkpoint.height === h)!;
+      for (const cs of certsOf) if (JSON.stringify(cs.find((x) => x.checkpoint.height === h)!.checkpoint) !== JSON.stringify(decided.checkpoint)) throw new Error(`settlement demo: replicas certified different checkpoints at height ${h}`);
+      const engine = cps[0]!.getFinalState();
+      if (engine.exitRoot() !== decided.checkpoint.exitRoot) throw new Error("settlement demo: the final state moved past the certified checkpoint");
+      const out = { cert: fromCheckpointCertificate(decided), engine };
+      certs.push(out);
+      return out;
     };
 
     let accepted = 0;
@@ -170,7 +215,8 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
       if (i % 97 === 0) chans[i % n]!.transfer({ to: parties[(i + 1) % n]!.signer.address, token: "ETH", amount: 10n ** 15n });
       if (++sinceCheckpoint >= OPS_PER_CHECKPOINT * n) {
         sinceCheckpoint = 0;
-        checkpoint(converge());
+        converge();
+        checkpoint();
       }
       if (!withdrew && i >= swaps.length / 2) {
         withdrew = true;
@@ -181,12 +227,13 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
           const free = account?.free.get(token) ?? 0n;
           if (free >= 4n) who.withdraw({ token, amount: free / 4n });
         }
-        const engine = converge();
-        await withdrawAll(s, engine, checkpoint(engine), 1);
+        converge();
+        const { cert, engine } = checkpoint();
+        await withdrawAll(s, engine, cert, 1);
       }
     }
-    const finalEngine = converge();
-    const finalCert = checkpoint(finalEngine);
+    converge();
+    const { cert: finalCert, engine: finalEngine } = checkpoint();
     const mode = opts.mode;
     if (mode === "cooperative") await closeAndClaim(s, finalEngine, finalCert, { kind: "cooperative" });
     else {
@@ -203,6 +250,7 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
         endpoint: chain.endpoint,
         onChainMatchesFinalState: rows.every((r) => r.equal) && finalEngine.checkConservation().ok,
         checkpoints: certs.length,
+        finalHeight: finalCert.checkpoint.height,
         swaps: swaps.length,
         swapsAccepted: accepted,
         gasUsed: {
@@ -231,7 +279,7 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
 export function printSettlement(run: SettlementRun): void {
   const { summary } = run;
   console.log("");
-  console.log(`Settlement on ${summary.endpoint === "embedded" ? "the embedded EVM" : summary.endpoint} — ${summary.mode} close, ${summary.checkpoints} certified checkpoints, ${summary.swapsAccepted}/${summary.swaps} swaps accepted`);
+  console.log(`Settlement on ${summary.endpoint === "embedded" ? "the embedded EVM" : summary.endpoint} — ${summary.mode} close on the certificate of Tendermint height ${summary.finalHeight}, ${summary.swapsAccepted}/${summary.swaps} swaps accepted`);
   console.log(`${"participant".padEnd(15)} ${"token".padEnd(6)} ${"received on chain".padStart(27)} ${"withdrawn mid-channel".padStart(23)} ${"final channel balance".padStart(27)}  equal`);
   for (const r of run.rows) {
     const cells = [r.onChainReceived, r.withdrawn, r.channelFinal - r.withdrawn].map((v, i) => v.toString().padStart(i === 1 ? 23 : 27));
