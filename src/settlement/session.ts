@@ -11,9 +11,9 @@
  * record is credited twice or skipped. (Deposits while the channel runs would need an op that names
  * its record id and engine state remembering credited ids; today deposits enter only at genesis.)
  *
- * Certificates come from the caller (`certify` over checkpoints of the final state); until the
- * Tendermint checkpoints land (issue 4) the callers sign checkpoints of replicas whose state roots
- * are equal.
+ * Certificates come from the caller: the Checkpointers' certificates (`src/channel/checkpoint.ts`,
+ * converted with `fromCheckpointCertificate`) in the main job and test/settlement.checkpoint.test.ts,
+ * or `certify` over a checkpoint of replicas with equal state roots in lighter tests.
  */
 import type { Account, Address, Hex } from "viem";
 import type { Signer } from "../channel/identity.js";
