@@ -117,8 +117,8 @@ describe("convergence", () => {
   test("canonicalize onRead: arrivals applied at once in arrival order, the canonical state restored on read — same batches and roots as eager replicas", () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 6 }), fc.integer(), (n, rounds, seed) => {
-        const eager = simulate(n, rounds, seed, { snapshotIntervalOps: 16 });
-        const lazy = simulate(n, rounds, seed, { snapshotIntervalOps: 16 }, "onRead");
+        const eager = simulate(n, rounds, seed, { snapshotIntervalOps: 16, snapshotOpsPerObject: 0 });
+        const lazy = simulate(n, rounds, seed, { snapshotIntervalOps: 16, snapshotOpsPerObject: 0 }, "onRead");
         // same seed, same ops: the same batches exist (ids only depend on headers, which do not depend on results)
         expect(new Set(lazy.all.keys())).toEqual(new Set(eager.all.keys()));
         const all = lazy.all;
@@ -138,7 +138,7 @@ describe("convergence", () => {
   });
 
   test("the snapshot/replay path runs (batches arriving in descending id order) and equals a from-scratch replay", () => {
-    const { replicas, all } = simulate(4, 6, 12345, { snapshotIntervalOps: 8, maxSnapshots: 4 });
+    const { replicas, all } = simulate(4, 6, 12345, { snapshotIntervalOps: 8, snapshotOpsPerObject: 0, maxSnapshots: 4 });
     const late = new Replica(replicas[0]!.config, undefined);
     // topological order by authoring, but each round's concurrent batches reversed by id: maximal reordering
     const ids = [...all.keys()];

@@ -169,7 +169,8 @@ export class Replica {
     if (!Number.isSafeInteger(config.chainId) || config.chainId < 0) throw new ChannelConfigError("INVALID_CONFIG", "chainId must be a non-negative safe integer");
     const limits: ChannelLimits = { ...DEFAULT_CHANNEL_LIMITS, ...(config.limits ?? {}) };
     for (const [k, v] of Object.entries(limits)) {
-      if (!Number.isSafeInteger(v) || v < 1) throw new ChannelConfigError("INVALID_CONFIG", `limit ${k} must be a positive integer`);
+      const min = k === "snapshotOpsPerObject" ? 0 : 1;
+      if (!Number.isSafeInteger(v) || v < min) throw new ChannelConfigError("INVALID_CONFIG", `limit ${k} must be an integer ≥ ${min}`);
     }
     if (!Array.isArray(config.participants) || config.participants.length === 0 || config.participants.length > limits.maxParticipants) {
       throw new ChannelConfigError("INVALID_CONFIG", `participants must be 1..${limits.maxParticipants}`);
@@ -269,7 +270,14 @@ export class Replica {
   abusivePeers(): ReadonlyMap<string, string> {
     return this.dag.abusivePeers();
   }
-  /** Latest tentative results of a delivered batch's ops. */
+  /**
+   * The results of a batch's ops as last computed, without bringing the state into canonical order
+   * first (with canonicalize "onRead" they may come from an arrival-order application; cheap).
+   */
+  latestResultsOf(id: Hex): Result[] | undefined {
+    return this.tentative.resultsOf(id);
+  }
+  /** Latest tentative results of a delivered batch's ops (canonical order). */
   resultsOf(id: Hex): Result[] | undefined {
     this.tentative.current();
     return this.tentative.resultsOf(id);

@@ -22,8 +22,14 @@ import { Engine } from "./engine.js";
 import { InvariantError } from "./errors.js";
 import type { EngineState } from "./state.js";
 
+/** Size of the last copy, for callers that budget their copies (see `src/channel/tentative.ts`). */
+export interface CloneStats {
+  /** Objects (including maps, sets, arrays) copied. */
+  objects: number;
+}
+
 /** A deep copy of `engine` that evolves exactly as the original would under the same ops. */
-export function cloneEngine(engine: Engine): Engine {
+export function cloneEngine(engine: Engine, stats?: CloneStats): Engine {
   const src = engine as unknown as Record<string, unknown>;
   const journal = engine.journal;
   const cloner = new GraphCloner();
@@ -32,6 +38,7 @@ export function cloneEngine(engine: Engine): Engine {
     out[key] = key === "journal" ? (journal === undefined ? undefined : journal.slice()) : cloner.copy(src[key]);
   }
   cloner.run();
+  if (stats !== undefined) stats.objects = cloner.objects;
   return out as unknown as Engine;
 }
 
@@ -49,6 +56,9 @@ const PLAIN = Object.freeze({});
 
 class GraphCloner {
   private readonly memo = new Map<object, object>();
+  get objects(): number {
+    return this.memo.size;
+  }
   private readonly work: Job[] = [];
 
   /** The copy of `value` (primitives as themselves); its contents are filled in by {@link run}. */
