@@ -532,10 +532,10 @@ export function runSimulation(opts: SimOptions): SimReport {
   function rawToAll(node: Node, bytes: Uint8Array, peers: readonly Hex[] = addresses.filter((a) => a !== node.address)): void {
     for (const p of peers) node.transport.send(p, encodeMessage({ type: "batches", session: 0, batches: [bytes] }));
   }
-  function byzantineAct(node: Node, r: Prng): void {
+  function byzantineAct(node: Node, r: Prng, what: ByzantineBehaviour | "orphanWave" | undefined = node.behaviour): void {
     const others = addresses.filter((a) => a !== node.address);
     const victim = r.pick(others);
-    switch (node.behaviour) {
+    switch (what) {
       case "badSignature": {
         const s = fork(node).submit([{ type: "transfer", from: node.address, to: victim, token: "sim:A", amount: 1n }]);
         const d = decodeBatch(s.bytes);
@@ -585,6 +585,12 @@ export function runSimulation(opts: SimOptions): SimReport {
         break;
       }
       case "orphanFlood": {
+        // Waves of signed orphans, each beyond the limit; honest replicas cut it off at the third strike.
+        for (let wave = 1; wave < 5; wave++) net.at(net.now() + wave * 300, () => byzantineAct(node, r, "orphanWave"));
+        byzantineAct(node, r, "orphanWave");
+        break;
+      }
+      case "orphanWave": {
         for (let b = 0; b < 80; b++) {
           const parent = ("0x" + Array.from({ length: 32 }, () => r.int(256).toString(16).padStart(2, "0")).join("")) as Hex;
           const s = createBatch(

@@ -34,7 +34,9 @@
  * - **Periodic sync** with every connected peer every `syncIntervalMs`, and at once on (re)connect.
  * - **Byzantine peers**: a message that fails the strict decoder, or a batch the replica rejects
  *   (bad signature, malformed, non-participant author, orphan-buffer overflow, …) gets the peer
- *   banned through the transport and logged. A peer can stall its own sessions (they time out after
+ *   banned through the transport and logged. The orphan limit is the exception: an honest peer can
+ *   overflow it when messages are lost, so it costs a strike (at most one per completed session with
+ *   that peer, after which an honest peer's orphans have drained) and the ban comes at the third. A peer can stall its own sessions (they time out after
  *   `sessionTimeoutMs`) but never make the replica deliver an invalid batch.
  */
 import type { Replica } from "../channel/replica.js";
@@ -203,6 +205,8 @@ export class SyncNode {
   /** Delivery index of every delivered batch (built lazily from the replica's log). */
   private readonly indexOf = new Map<Hex, number>();
   private indexed = 0;
+  /** Per peer: orphan-limit strikes, and whether a session with it completed since the last one. */
+  private readonly orphanStrikes = new Map<PeerId, { strikes: number; completedSince: boolean }>();
   /** SHA-256 of the encoded bytes of every batch ingested without error: a copy of one is skipped before decoding. */
   private readonly seenBytes = new Set<string>();
   private stopTimer: (() => void) | undefined;
@@ -429,6 +433,24 @@ export class SyncNode {
         continue;
       }
       const r = this.replica.receive(b, from);
+      if (r.error !== undefined && (r.error.code === "ORPHAN_LIMIT" || r.error.code === "ORPHAN_BUFFER_FULL")) {
+        // Too many orphans from this peer. An honest peer gets here too when its eager relays
+        // outrun lost messages; what it cannot do is keep the buffer full after a completed session
+        // (then every ancestor of what it sent is delivered and its orphans drain). So: drop the
+        // batch and sync; a strike counts only if a session completed since the last one.
+        const st = this.orphanStrikes.get(from) ?? { strikes: 0, completedSince: true };
+        this.orphanStrikes.set(from, st);
+        if (st.completedSince) {
+          st.strikes++;
+          st.completedSince = false;
+        }
+        if (st.strikes >= ORPHAN_STRIKES) {
+          this.banPeer(from, `orphan buffer kept full after ${ORPHAN_STRIKES - 1} completed syncs: ${r.error.message}`);
+          return undefined;
+        }
+        this.syncWith(from);
+        continue;
+      }
       if (r.error !== undefined) {
         this.banPeer(from, `invalid batch: ${r.error.code}: ${r.error.message}`);
         return undefined;
@@ -483,6 +505,8 @@ export class SyncNode {
     this.fetches.delete(fetchKey(f.peer, f.session, f.initiator));
     const prev = this.lastSync.get(f.peer) ?? 0;
     if (f.startIndex > prev) this.lastSync.set(f.peer, f.startIndex);
+    const st = this.orphanStrikes.get(f.peer);
+    if (st !== undefined) st.completedSince = true;
     if (f.initiator) {
       this.stats.sessionsCompleted++;
       this.stats.initiatorRoundTrips += 1 + f.rounds;
@@ -626,6 +650,9 @@ export class SyncNode {
     return out;
   }
 }
+
+/** Orphan-limit strikes (each after a completed session with the peer) before it is cut off. */
+export const ORPHAN_STRIKES = 3;
 
 /** Open sessions a peer may have with this node as responder. */
 export const MAX_RESPONDER_SESSIONS = 4;
