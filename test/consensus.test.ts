@@ -160,6 +160,16 @@ describe("Tendermint state machine (Algorithm 1)", () => {
     expect([p.kind, p.round, p.valueId, p.validRound]).toEqual(["proposal", 1, V, 0]);
   });
 
+  test("a proposer with no value yet schedules timeoutPropose and proposes on valueReady (L15–L19, late)", () => {
+    const box: { value?: Hex } = {};
+    const m = machine(4, 0, { getValue: () => box.value });
+    expect(m.step({ type: "start" })).toEqual([{ type: "schedule", step: "propose", height: 0, round: 0, delayMs: 200 }]);
+    expect(m.step({ type: "valueReady" })).toEqual([]); // still nothing
+    box.value = W;
+    expect(broadcasts(m.step({ type: "valueReady" })).map(brief)).toEqual(["proposal:0:W", "prevote:0:W"]);
+    expect(m.step({ type: "valueReady" })).toEqual([]); // once per round
+  });
+
   test("validity asked of the host: no prevote until the verdict; invalid ⇒ prevote nil; never decide an invalid value", () => {
     const m = machine(4, 1, { validValue: () => undefined });
     m.step({ type: "start" });

@@ -176,7 +176,7 @@ export class Checkpointer {
   private readonly future: { wire: CheckpointWire; from: string }[] = [];
   private readonly evidence_: Equivocation[] = [];
   private readonly listeners: ((cert: CheckpointCertificate) => void)[] = [];
-  private readonly decideListeners: ((value: CheckpointValue, at: number) => void)[] = [];
+  private readonly decideListeners: ((value: CheckpointValue, at: number, round: number) => void)[] = [];
   private tentativeCache: { key: string; engine: Engine } | undefined;
   private startTimerSet = false;
 
@@ -200,7 +200,8 @@ export class Checkpointer {
     this.q = this.tm.q;
     replica.on("delivered", () => {
       this.tentativeCache = undefined;
-      this.maybeStart();
+      if (this.tm.isStarted) this.handle(this.tm.step({ type: "valueReady" }));
+      else this.maybeStart();
     });
     this.o.schedule(this.o.retransmitMs, () => this.retransmit());
   }
@@ -252,7 +253,7 @@ export class Checkpointer {
     this.listeners.push(cb);
   }
   /** Called at each decision (before signatures are gathered). */
-  onDecide(cb: (value: CheckpointValue, at: number) => void): void {
+  onDecide(cb: (value: CheckpointValue, at: number, round: number) => void): void {
     this.decideListeners.push(cb);
   }
 
@@ -354,9 +355,11 @@ export class Checkpointer {
     }
   }
 
-  /** L18 getValue(): the current heads, the roots they lead to, and the time. */
+  /** L18 getValue(): the current heads, the roots they lead to, and the time; undefined when no batch is pending. */
   private propose(): Hex | undefined {
     const heads = this.replica.heads();
+    // nothing new since the last decision: no proposal (Tendermint then lets the round time out)
+    if (heads.every((h) => this.finalSet.has(h))) return undefined;
     const timeMs = Math.max(Math.floor(this.o.now()), this.lastTime + 1);
     const applied = this.applyNew(heads, timeMs);
     const v: CheckpointValue = { height: this.height_, heads, stateRoot: applied.engine.stateRoot() as Hex, exitRoot: applied.engine.exitRoot() as Hex, timeMs };
@@ -457,7 +460,7 @@ export class Checkpointer {
     this.proofs.set(v.height, { value: v, messages: [d.proposal, ...d.commit] });
     const checkpoint: CheckpointMessage = { channelId: this.channelId, height: v.height, stateRoot: v.stateRoot, exitRoot: v.exitRoot, time: v.timeMs };
     this.decidedCheckpoints.set(v.height, checkpoint);
-    for (const cb of this.decideListeners) cb(v, this.lastDecisionAt);
+    for (const cb of this.decideListeners) cb(v, this.lastDecisionAt, d.round);
     // next height (the paper's L52–L54)
     this.height_ = v.height + 1;
     this.values.clear();

@@ -83,7 +83,9 @@ export type ConsensusInput =
   /** A timeout the host scheduled (a `schedule` output) has expired. */
   | { type: "timeout"; step: Step; height: number; round: number }
   /** The host's verdict valid(v) for a value it was asked about. */
-  | { type: "validity"; valueId: Hex; valid: boolean };
+  | { type: "validity"; valueId: Hex; valid: boolean }
+  /** The host now has a value: a proposer whose getValue() returned undefined in this round proposes now. */
+  | { type: "valueReady" };
 
 export type ConsensusOutput =
   | { type: "broadcast"; message: ConsensusMessage }
@@ -233,6 +235,8 @@ export class Tendermint {
 
   // L2–L9 (h_p is `height`; decision_p[h_p] is `decision`)
   private round_ = 0;
+  /** The proposer of round_p had no value at StartRound (see startRound). */
+  private awaitingValue = false;
   private step_: Step = "propose";
   private lockedValue: Hex | null = null;
   private lockedRound = -1;
@@ -326,6 +330,16 @@ export class Tendermint {
       case "timeout":
         this.onTimeout(input, out);
         break;
+      case "valueReady":
+        if (this.started && this.awaitingValue && this.step_ === "propose" && this.decision_ === undefined) {
+          const proposal = this.validValue ?? this.cfg.getValue(this.height, this.round_) ?? null;
+          if (proposal !== null) {
+            this.awaitingValue = false;
+            // L19 (late): broadcast ⟨PROPOSAL, h_p, round_p, proposal, validRound_p⟩
+            this.broadcast({ kind: "proposal", height: this.height, round: this.round_, valueId: proposal, validRound: this.validRound }, out);
+          }
+        }
+        break;
       case "validity":
         if (typeof input.valueId !== "string" || typeof input.valid !== "boolean") throw new ConsensusError("MALFORMED", "validity needs valueId and valid");
         this.validity.set(input.valueId.toLowerCase() as Hex, input.valid);
@@ -341,6 +355,7 @@ export class Tendermint {
 
   /** L11–L21: StartRound(round). */
   private startRound(round: number, out: ConsensusOutput[]): void {
+    this.awaitingValue = false;
     this.round_ = round; // L12
     this.step_ = "propose"; // L13
     if (this.cfg.signer !== undefined && this.proposer(round) === this.cfg.signer.address) {
@@ -352,8 +367,10 @@ export class Tendermint {
         this.broadcast({ kind: "proposal", height: this.height, round, valueId: proposal, validRound: this.validRound }, out);
         return;
       }
-      // No value to propose (the host has nothing): behave as a replica that did not receive a
-      // proposal, i.e. fall through to L21 so the round still ends by timeout (documented deviation).
+      // No value yet (the host has nothing to propose): L18's getValue() would block; instead the
+      // round's timeoutPropose is scheduled as for a non-proposer (L21), and a `valueReady` input
+      // before it fires (or before this replica leaves the propose step) does L15–L19 then.
+      this.awaitingValue = true;
     }
     // L21: schedule OnTimeoutPropose(h_p, round_p) after timeoutPropose(round_p)
     out.push({ type: "schedule", step: "propose", height: this.height, round, delayMs: this.timeout("propose", round) });

@@ -1,0 +1,167 @@
+/**
+ * Checkpoint consensus benchmark (issue 4 target: n = 4 in one process, loopback simulated network
+ * with no added delay, finality p50 ≤ 20 ms and p99 ≤ 100 ms).
+ *
+ * Rows:
+ * 1. **Tendermint alone**: decisions per second of the bare state machine (`consensus/sim.ts`, real
+ *    secp256k1 signatures, zero-delay virtual network: no timeout ever fires on the happy path, so
+ *    wall time is pure computation) with n = 4; peer: the same with n = 7.
+ * 2. **Checkpoints over a live channel**: n = 4 {@link Replica}s each wrapped in a
+ *    {@link Checkpointer}, in one process on a zero-delay loopback (messages are queued and delivered
+ *    FIFO, timers fire on the wall clock). Each replica in turn submits a batch of `opsPerBatch`
+ *    order-book ops; finality of a batch = wall time from its local submission to the decision that
+ *    contains it, at the submitting replica (cadence `checkpointIntervalMs`, included in finality).
+ *    opsPerSecond = ops finalized per second; peer: the same channel with tentative state only (no
+ *    checkpoints), i.e. what consensus costs in throughput.
+ */
+import { Checkpointer, type CheckpointWire } from "../src/channel/checkpoint.js";
+import { runConsensusSim } from "../src/channel/consensus/sim.js";
+import { createSigner, type Hex } from "../src/channel/identity.js";
+import { Replica, type ChannelConfig } from "../src/channel/replica.js";
+import type { Op } from "../src/core/ops.js";
+import type { BenchRow } from "./support.js";
+
+export interface ConsensusBenchRow extends BenchRow {
+  finalityMsP50?: number;
+  finalityMsP99?: number;
+  decisionsPerSecond?: number;
+}
+
+function decisionsPerSecond(n: number, heights: number): number {
+  runConsensusSim({ n, seed: 1, heights: 20, minDelayMs: 0, maxDelayMs: 0 }); // warm-up
+  const t0 = performance.now();
+  const r = runConsensusSim({ n, seed: 2, heights, minDelayMs: 0, maxDelayMs: 0 });
+  const s = (performance.now() - t0) / 1000;
+  if (!r.terminated || r.violations.length > 0) throw new Error(`consensus sim n=${n} did not terminate cleanly`);
+  return heights / s;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function channelConfig(n: number): { config: ChannelConfig; keys: Hex[] } {
+  const keys = Array.from({ length: n }, (_, i) => ("0x" + (i + 101).toString(16).padStart(64, "0")) as Hex);
+  const addrs = keys.map((k) => createSigner(k).address);
+  const genesis: Op[] = [
+    { type: "createToken", symbol: "USDC", decimals: 6 },
+    { type: "createToken", symbol: "WETH", decimals: 18 },
+    { type: "createMarket", market: "WETH-USDC", base: "WETH", quote: "USDC", lotSize: 10n ** 15n, tickSize: 1000n, makerFeePpm: 1000, takerFeePpm: 2000 },
+  ];
+  for (const a of addrs) {
+    genesis.push({ type: "deposit", account: a, token: "USDC", amount: 10n ** 15n });
+    genesis.push({ type: "deposit", account: a, token: "WETH", amount: 10n ** 24n });
+  }
+  return {
+    config: { channelId: ("0x" + "5e".repeat(32)) as Hex, chainId: 31337, verifyingContract: ("0x" + "c0".repeat(20)) as Hex, participants: addrs.map((address) => ({ address, roles: ["Trader", "MarketMaker"] })), genesis },
+    keys,
+  };
+}
+
+/** Runs a live n-replica channel for `seconds`; returns ops finalized per second and finality percentiles (or tentative-only ops/s). */
+export function liveChannel(n: number, seconds: number, opsPerBatch: number, checkpoints: boolean): { opsPerSecond: number; finality: number[]; heights: number; rounds: number[]; batches: number } {
+  const { config, keys } = channelConfig(n);
+  const signers = keys.map((k) => createSigner(k));
+  const reps = signers.map((s) => new Replica(config, s));
+  const inbox: { to: number; from: number; w?: CheckpointWire; bytes?: Uint8Array }[] = [];
+  const timers: { at: number; fn: () => void }[] = [];
+  const submitted = new Map<Hex, { at: number; by: number }>();
+  const finality: number[] = [];
+  let finalOps = 0;
+  let heights = 0;
+  const rounds: number[] = [];
+  const cps = checkpoints
+    ? reps.map(
+        (r, i) =>
+          new Checkpointer(r, {
+            signer: signers[i]!,
+            now: () => Date.now(),
+            checkpointIntervalMs: 5,
+            send: (w, to) => {
+              for (let j = 0; j < n; j++) if (j !== i && (to === undefined || to === String(j))) inbox.push({ to: j, from: i, w });
+            },
+            schedule: (ms, fn) => timers.push({ at: performance.now() + ms, fn }),
+          }),
+      )
+    : [];
+  cps.forEach((c, i) =>
+    c.onDecide((v, _at, round) => {
+      if (i === 0) heights++;
+      if (i === 0) rounds.push(round);
+      const at = performance.now();
+      for (const [id, s] of submitted) {
+        if (s.by !== i || c.finality(id).status !== "final") continue;
+        finality.push(at - s.at);
+        finalOps += opsPerBatch;
+        submitted.delete(id);
+      }
+      void v;
+    }),
+  );
+  let seq = 0;
+  const ops = (i: number): Op[] =>
+    Array.from({ length: opsPerBatch }, (_, k) => ({ type: "placeOrder", account: signers[i]!.address, market: "WETH-USDC", side: (seq + k) % 2 === 0 ? "buy" : "sell", priceTicks: 1900 + ((seq * 7 + k * 13) % 200), lots: 1 + (k % 5) }) as Op);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let tentativeOps = 0;
+  while (performance.now() < end) {
+    const i = seq % n;
+    seq++;
+    const s = reps[i]!.submit(ops(i));
+    tentativeOps += opsPerBatch;
+    submitted.set(s.id, { at: performance.now(), by: i });
+    for (let j = 0; j < n; j++) if (j !== i) inbox.push({ to: j, from: i, bytes: s.bytes });
+    // drain the loopback: batches and consensus messages, then due timers, until quiet
+    for (;;) {
+      while (inbox.length > 0) {
+        const m = inbox.shift()!;
+        if (m.bytes !== undefined) {
+          reps[m.to]!.receive(m.bytes, String(m.from));
+          if (checkpoints) cps[m.to]!.poll();
+        } else cps[m.to]!.receive(m.w!, String(m.from));
+      }
+      const now = performance.now();
+      const due = timers.filter((t) => t.at <= now);
+      if (due.length === 0) break;
+      for (const t of due) timers.splice(timers.indexOf(t), 1);
+      for (const t of due) t.fn();
+    }
+  }
+  const s = (performance.now() - t0) / 1000;
+  return { opsPerSecond: (checkpoints ? finalOps : tentativeOps) / s, finality: finality.sort((a, b) => a - b), heights, rounds, batches: seq };
+}
+
+export async function benchConsensus(): Promise<ConsensusBenchRow[]> {
+  const rows: ConsensusBenchRow[] = [];
+  const d4 = decisionsPerSecond(4, 300);
+  const d7 = decisionsPerSecond(7, 150);
+  rows.push({
+    name: "tendermint decisions/s, n=4, zero-delay sim",
+    opsPerSecond: Math.round(d4),
+    peer: "same, n=7",
+    peerOpsPerSecond: Math.round(d7),
+    ratio: Math.round((d4 / d7) * 100) / 100,
+    decisionsPerSecond: Math.round(d4),
+    finalityMsP50: Math.round((1000 / d4) * 100) / 100,
+    note: "state machine + secp256k1 sign/recover only; finality per height = 1/decisions per second",
+  });
+  const opsPerBatch = 20;
+  const live = liveChannel(4, 3, opsPerBatch, true);
+  const tentative = liveChannel(4, 1.5, opsPerBatch, false);
+  const round0 = live.rounds.filter((r) => r === 0).length;
+  const p50 = Math.round(percentile(live.finality, 50) * 10) / 10;
+  const p99 = Math.round(percentile(live.finality, 99) * 10) / 10;
+  rows.push({
+    name: "checkpoint finality, n=4 replicas, loopback",
+    opsPerSecond: Math.round(live.opsPerSecond),
+    peer: "same channel, tentative only",
+    peerOpsPerSecond: Math.round(tentative.opsPerSecond),
+    ratio: Math.round((live.opsPerSecond / tentative.opsPerSecond) * 100) / 100,
+    finalityMsP50: p50,
+    finalityMsP99: p99,
+    decisionsPerSecond: Math.round(live.heights / 3),
+    note: `${opsPerBatch} ops/batch, checkpointIntervalMs 5; finality p50 ${p50} ms, p99 ${p99} ms over ${live.finality.length} batches; ${live.heights} heights, ${round0} decided in round 0`,
+  });
+  return rows;
+}
