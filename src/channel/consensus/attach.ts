@@ -1,0 +1,141 @@
+/**
+ * Wiring the checkpoint layer to a {@link Transport} without changing the sync layer or the channel:
+ *
+ * - {@link muxTransport} splits one transport into two logical ones by a leading tag byte
+ *   (0 = sync, 1 = checkpoint consensus). Each side sees only its own messages; connects and
+ *   disconnects go to both; a message with another tag is a protocol violation and the peer is banned.
+ *   Give `sync` to `MultiPartyChannel` / `SyncNode` and `consensus` to {@link attachCheckpointer}.
+ * - {@link attachCheckpointer} runs a {@link Checkpointer} over a replica and the consensus side:
+ *   messages are encoded with the canonical codec (`wire.ts`); undecodable bytes or consensus
+ *   messages that prove the sender faulty (bad signature, not a participant, not the proposer,
+ *   malformed) get the peer banned; timers come from the {@link Clock}; pending validations are
+ *   re-examined (on a zero-delay timer, outside the replica's delivery loop) after each delivered
+ *   batch, and `onMissing` is told which batches a proposal needs so the host can sync first.
+ */
+import { Checkpointer, CheckpointError, type CheckpointerOptions, type CheckpointWire } from "../checkpoint.js";
+import type { Hex, Signer } from "../identity.js";
+import type { Replica } from "../replica.js";
+import type { Clock, PeerId, Transport, TransportHandlers } from "../../sync/transport.js";
+import { ConsensusError } from "./tendermint.js";
+import { decodeCheckpointWire, encodeCheckpointWire, WireError } from "./wire.js";
+
+export const MUX_SYNC = 0;
+export const MUX_CONSENSUS = 1;
+
+class SubTransport implements Transport {
+  handlers: TransportHandlers | undefined;
+  constructor(
+    private readonly base: Transport,
+    private readonly tag: number,
+  ) {}
+  get self(): PeerId {
+    return this.base.self;
+  }
+  send(peer: PeerId, bytes: Uint8Array): boolean {
+    const framed = new Uint8Array(bytes.length + 1);
+    framed[0] = this.tag;
+    framed.set(bytes, 1);
+    return this.base.send(peer, framed);
+  }
+  peers(): PeerId[] {
+    return this.base.peers();
+  }
+  setHandlers(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+  }
+  ban(peer: PeerId, reason: string): void {
+    this.base.ban(peer, reason);
+  }
+  close(): Promise<void> {
+    return this.base.close();
+  }
+}
+
+/** Two logical transports over one (see the module comment). */
+export function muxTransport(base: Transport): { sync: Transport; consensus: Transport } {
+  const sync = new SubTransport(base, MUX_SYNC);
+  const consensus = new SubTransport(base, MUX_CONSENSUS);
+  const sides = [sync, consensus];
+  base.setHandlers({
+    message(from, bytes) {
+      const side = bytes.length > 0 ? sides[bytes[0]!] : undefined;
+      if (side === undefined) return base.ban(from, "unknown multiplex tag");
+      side.handlers?.message(from, bytes.subarray(1));
+    },
+    connect(peer) {
+      for (const s of sides) s.handlers?.connect(peer);
+    },
+    disconnect(peer, reason) {
+      for (const s of sides) s.handlers?.disconnect(peer, reason);
+    },
+  });
+  return { sync, consensus };
+}
+
+export interface AttachOptions extends Omit<CheckpointerOptions, "send" | "schedule" | "now" | "signer"> {
+  replica: Replica;
+  /** The consensus side of {@link muxTransport} (or any transport reserved for checkpoints). */
+  transport: Transport;
+  clock: Clock;
+  signer?: Signer;
+  /** Wall-clock ms for proposal times and the drift check. Default `clock.now`. */
+  now?: () => number;
+  /** Batches a proposal needs that the replica lacks (sync with `from`, then they arrive as usual). */
+  onMissing?: (ids: Hex[], from: PeerId) => void;
+}
+
+/** Codes of consensus errors that prove the sender misbehaved (others, e.g. ROUND_LIMIT, are dropped quietly). */
+const FAULTS = new Set(["BAD_SIGNATURE", "NOT_PARTICIPANT", "NOT_PROPOSER", "MALFORMED"]);
+
+/** A Checkpointer over `replica`, talking through `transport`. */
+export function attachCheckpointer(o: AttachOptions): Checkpointer {
+  const { replica, transport, clock, onMissing, now, signer, ...rest } = o;
+  const cp = new Checkpointer(replica, {
+    ...rest,
+    ...(signer !== undefined ? { signer } : {}),
+    now: now ?? (() => clock.now()),
+    schedule: (ms, fn) => {
+      clock.setTimer(ms, fn);
+    },
+    send: (wire: CheckpointWire, to?: string) => {
+      const bytes = encodeCheckpointWire(wire);
+      if (to !== undefined) transport.send(to, bytes);
+      else for (const p of transport.peers()) transport.send(p, bytes);
+    },
+  });
+  let pollQueued = false;
+  replica.on("delivered", () => {
+    if (pollQueued) return;
+    pollQueued = true;
+    clock.setTimer(0, () => {
+      pollQueued = false;
+      cp.poll();
+    });
+  });
+  transport.setHandlers({
+    message(from, bytes) {
+      let wire: CheckpointWire;
+      try {
+        wire = decodeCheckpointWire(bytes);
+      } catch (error) {
+        if (error instanceof WireError) return transport.ban(from, `checkpoint message: ${error.code}`);
+        throw error;
+      }
+      try {
+        cp.receive(wire, from);
+      } catch (error) {
+        if (error instanceof ConsensusError) {
+          if (FAULTS.has(error.code)) transport.ban(from, `consensus: ${error.code}`);
+          return;
+        }
+        if (error instanceof CheckpointError) return transport.ban(from, `checkpoint: ${error.code}`);
+        throw error;
+      }
+      const missing = cp.missing();
+      if (missing.length > 0) onMissing?.(missing, from);
+    },
+    connect() {},
+    disconnect() {},
+  });
+  return cp;
+}
