@@ -201,4 +201,29 @@ describe("checkpoints over the batch DAG", () => {
     expect(honest[0]!.stateRoot).not.toBe(toHex(new Uint8Array(32).fill(9)));
     expect(honest[0]!.stateRoot).toBe(net.cps[1]!.getFinalState().stateRoot());
   });
+  test("bad checkpoint messages: a value that is not the proposal's, or a proposal by a non-proposer, is refused", () => {
+    const net = network(4, 6);
+    const value: CheckpointValue = { height: 0, heads: [], stateRoot: toHex(new Uint8Array(32).fill(1)), exitRoot: toHex(new Uint8Array(32).fill(2)), timeMs: net.now() };
+    const signed = (i: number, valueId: Hex): SignedProposal => {
+      const body = { kind: "proposal" as const, height: 0, round: 0, valueId, validRound: -1 };
+      return { ...body, sender: net.signers[i]!.address, signature: net.signers[i]!.sign(messageDigest(SEP, CHANNEL_ID, body)) };
+    };
+    const code = (f: () => void): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return undefined;
+    };
+    // proposer(0, 0) is participant 0; participant 2 forging a proposal is refused
+    expect(code(() => net.cps[1]!.receive({ kind: "consensus", message: signed(2, checkpointValueId(value)), value }, "2"))).toBe("NOT_PROPOSER");
+    expect(code(() => net.cps[1]!.receive({ kind: "consensus", message: signed(0, toHex(new Uint8Array(32).fill(7))), value }, "0"))).toBe("INVALID_VALUE");
+    expect(code(() => net.cps[1]!.receive({ kind: "consensus", message: signed(0, checkpointValueId(value)), value: { ...value, heads: ["0x12" as Hex] } }, "0"))).toBe("INVALID_VALUE");
+    // a well-formed proposal of a value whose roots this replica's recomputation does not give is never decided
+    net.cps[1]!.receive({ kind: "consensus", message: signed(0, checkpointValueId(value)), value }, "0");
+    net.run(() => false, 50);
+    expect(net.decisions.every((d) => d.length === 0)).toBe(true);
+  });
 });
+

@@ -123,6 +123,8 @@ export function checkpointValueId(v: CheckpointValue): Hex {
 }
 
 const HASH = /^0x[0-9a-f]{64}$/;
+/** Most distinct proposed values kept per height (accepted proposals only: ≤ maxProposalsPerRound per round). */
+const MAX_VALUES = 256;
 
 /** Structural check of a value from the wire; throws CheckpointError INVALID_VALUE. */
 export function checkValue(v: CheckpointValue, maxHeads: number): void {
@@ -275,13 +277,37 @@ export class Checkpointer {
       return;
     }
     if (wire.kind === "proof") {
-      this.learnValue(wire.value);
-      for (const m of wire.messages) this.feed(m);
+      const proposal = wire.messages[0];
+      if (proposal?.kind !== "proposal") throw new CheckpointError("INVALID_VALUE", "a proof starts with its proposal");
+      this.withValue(wire.value, proposal, () => this.feed(proposal));
+      for (const m of wire.messages.slice(1)) this.feed(m);
       return;
     }
-    if (wire.value !== undefined) this.learnValue(wire.value);
-    this.feed(wire.message);
+    const m = wire.message;
+    if (wire.value !== undefined && m.kind === "proposal") this.withValue(wire.value, m, () => this.feed(m));
+    else this.feed(m);
     if (!this.tm.isStarted) this.start();
+  }
+
+  /**
+   * Feeds a proposal with the value it carries. The value is kept only if its id is the proposal's
+   * and the proposal is accepted (a forged proposal cannot fill the value store).
+   */
+  private withValue(v: CheckpointValue, proposal: ConsensusMessage, feed: () => void): void {
+    checkValue(v, this.o.maxHeads);
+    const id = checkpointValueId(v);
+    if (proposal.kind !== "proposal" || id !== proposal.valueId) throw new CheckpointError("INVALID_VALUE", "value does not match the proposal's value id");
+    const fresh = !this.values.has(id);
+    if (fresh) {
+      if (this.values.size >= MAX_VALUES) throw new CheckpointError("INVALID_VALUE", "too many values at this height");
+      this.values.set(id, { ...v, heads: [...v.heads] });
+    }
+    try {
+      feed();
+    } catch (error) {
+      if (fresh && !this.validated.has(id)) this.values.delete(id);
+      throw error;
+    }
   }
 
   /** Re-examines validations waiting for batches (call after delivering batches). */
@@ -318,12 +344,6 @@ export class Checkpointer {
 
   private feed(m: ConsensusMessage): void {
     this.handle(this.tm.step({ type: "message", message: m }));
-  }
-
-  private learnValue(v: CheckpointValue): void {
-    checkValue(v, this.o.maxHeads);
-    const id = checkpointValueId(v);
-    if (!this.values.has(id) && this.values.size < 64) this.values.set(id, { ...v, heads: [...v.heads] });
   }
 
   private handle(outs: ConsensusOutput[]): void {
