@@ -20,6 +20,12 @@ describe("settlement in the main job", () => {
       expect(run.rows.filter((r) => r.withdrawn > 0n).map((r) => r.token)).toEqual(["USDC", "WETH"]);
     }
     expect(coop.summary.gasUsed.cooperativeClose).toBeGreaterThan(0);
+    // gasUsed is per call (comparable with Nitro's 46,496 per deposit), not a sum over the calls.
+    expect(coop.summary.gasCalls.deposit).toBeGreaterThan(1);
+    expect(coop.summary.gasUsed.deposit).toBeGreaterThan(40_000);
+    expect(coop.summary.gasUsed.deposit).toBeLessThan(120_000);
+    expect(coop.summary.gasCalls).toMatchObject({ cooperativeClose: 1, propose: 0, challenge: 0, finalize: 0 });
+    expect(dispute.summary.gasCalls).toMatchObject({ cooperativeClose: 0, propose: 1, challenge: 1, finalize: 1 });
     expect(coop.summary.gasUsed.propose).toBe(0);
     for (const k of ["propose", "challenge", "finalize"] as const) expect(dispute.summary.gasUsed[k]).toBeGreaterThan(0);
     // same channel run, same final balances, whichever way it closed

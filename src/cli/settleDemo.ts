@@ -52,7 +52,10 @@ export interface SettlementSummary {
   swaps: number;
   swapsAccepted: number;
   /** Gas summed over the run per kind of call (deposit: all deposits; claim: all claims). */
+  /** Mean gas per call of each kind (0 where the path made no such call), comparable with Nitro's per-call figures. */
   gasUsed: { deposit: number; propose: number; challenge: number; finalize: number; claim: number; cooperativeClose: number; withdraw: number };
+  /** Calls of each kind behind `gasUsed`. */
+  gasCalls: { deposit: number; propose: number; challenge: number; finalize: number; claim: number; cooperativeClose: number; withdraw: number };
 }
 
 export interface SettlementRun {
@@ -242,7 +245,6 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
     }
     const rows = await reconcile(s, finalEngine);
     for (const c of chans) c.close();
-    const num = (v: bigint): number => Number(v);
     const names = new Map<Address, string>(parties.map((p, i) => [p.account.address, `participant ${i}`]));
     return {
       summary: {
@@ -254,14 +256,15 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
         swaps: swaps.length,
         swapsAccepted: accepted,
         gasUsed: {
-          deposit: num(s.gas.deposit),
-          propose: num(s.gas.propose),
-          challenge: num(s.gas.challenge),
-          finalize: num(s.gas.finalize),
-          claim: num(s.gas.claim),
-          cooperativeClose: num(s.gas.cooperativeClose),
-          withdraw: num(s.gas.withdraw),
+          deposit: perCall(s.gas.deposit, s.calls.deposit),
+          propose: perCall(s.gas.propose, s.calls.propose),
+          challenge: perCall(s.gas.challenge, s.calls.challenge),
+          finalize: perCall(s.gas.finalize, s.calls.finalize),
+          claim: perCall(s.gas.claim, s.calls.claim),
+          cooperativeClose: perCall(s.gas.cooperativeClose, s.calls.cooperativeClose),
+          withdraw: perCall(s.gas.withdraw, s.calls.withdraw),
         },
+        gasCalls: { ...s.calls },
       },
       rows,
       names,
@@ -269,6 +272,11 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
   } finally {
     await chain.close();
   }
+}
+
+/** Mean gas of `calls` calls, rounded to the nearest unit; 0 when there were none. */
+function perCall(total: bigint, calls: number): number {
+  return calls === 0 ? 0 : Math.round(Number(total) / calls);
 }
 
 /**
@@ -286,6 +294,10 @@ export function printSettlement(run: SettlementRun): void {
     console.log(`${(run.names.get(r.party) ?? r.party).padEnd(15)} ${r.token.padEnd(6)} ${cells.join(" ")}  ${r.equal ? "yes" : "NO"}`);
   }
   const g = summary.gasUsed;
-  console.log(`gas: deposit ${g.deposit}, withdraw ${g.withdraw}, propose ${g.propose}, challenge ${g.challenge}, finalize ${g.finalize}, cooperativeClose ${g.cooperativeClose}, claim ${g.claim}`);
+  const c = summary.gasCalls;
+  console.log(
+    `gas per call (calls): deposit ${g.deposit} (${c.deposit}), withdraw ${g.withdraw} (${c.withdraw}), propose ${g.propose} (${c.propose}), ` +
+      `challenge ${g.challenge} (${c.challenge}), finalize ${g.finalize} (${c.finalize}), cooperativeClose ${g.cooperativeClose} (${c.cooperativeClose}), claim ${g.claim} (${c.claim})`,
+  );
   console.log(`on-chain balances match the final channel state: ${summary.onChainMatchesFinalState ? "yes" : "NO"}`);
 }

@@ -71,11 +71,17 @@ export interface OpenedSettlement {
   balancesAfterDeposit: Map<Address, Map<string, bigint>>;
   quorum: number;
   gas: GasUsed;
+  /** Number of calls of each kind behind `gas` (so per-call gas = gas / calls). */
+  calls: Record<keyof GasUsed, number>;
   /** Wei each party paid in transaction fees after its deposits (added back when reconciling ETH). */
   feesPaid: Map<Address, bigint>;
 }
 
 /** Σ gas of each kind over the session (deposit: all deposits; claim: all claims). */
+function zeroCalls(): Record<keyof GasUsed, number> {
+  return { deposit: 0, withdraw: 0, propose: 0, challenge: 0, finalize: 0, claim: 0, cooperativeClose: 0 };
+}
+
 function zeroGas(): GasUsed {
   return { deposit: 0n, withdraw: 0n, propose: 0n, challenge: 0n, finalize: 0n, claim: 0n, cooperativeClose: 0n };
 }
@@ -121,6 +127,7 @@ export async function openSettlement(opts: {
     tokens: [...tokens.values()].map((t) => t.address),
   });
   const gas = zeroGas();
+  const calls = zeroCalls();
   for (const p of parties) if (bond > 0n) await adjudicator.postBond(p.account, channelId, bond);
   const genesis: Op[] = [];
   for (const [symbol, t] of tokens) genesis.push({ type: "createToken", symbol, decimals: t.decimals, address: t.address });
@@ -135,12 +142,13 @@ export async function openSettlement(opts: {
     }
     const tx = await adjudicator.deposit(p.account, channelId, t.address, d.amount, p.account.address);
     gas.deposit += tx.gasUsed;
+    calls.deposit++;
     records.push(tx.deposit);
     genesis.push({ type: "deposit", account: p.signer.address, token: d.token, amount: tx.deposit.amount });
   }
   const balancesAfterDeposit = new Map<Address, Map<string, bigint>>();
   for (const p of parties) balancesAfterDeposit.set(p.account.address, await balancesOf(chain, tokens, p.account.address));
-  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, feesPaid: new Map() };
+  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, calls, feesPaid: new Map() };
 }
 
 /**
@@ -183,6 +191,7 @@ export async function withdrawAll(s: OpenedSettlement, engine: Engine, cert: Cer
     if (already >= e.leaf.withdrawn) continue;
     const tx = await s.adjudicator.withdraw(p.account, s.channelId, cert, e);
     s.gas.withdraw += tx.gasUsed;
+    s.calls.withdraw++;
     addFee(s, p.account.address, tx.feeWei);
     paid += tx.amount;
   }
@@ -205,6 +214,7 @@ export async function closeAndClaim(
     const cp: CheckpointMessage = finalCert.checkpoint;
     const sigs = signClose(s.adjudicator.domainSeparator, cp, s.parties.map((p) => p.signer));
     s.gas.cooperativeClose += (await s.adjudicator.cooperativeClose(s.operator, s.channelId, cp, sigs)).gasUsed;
+    s.calls.cooperativeClose++;
   } else {
     const proposer = s.parties[mode.proposer];
     const challenger = s.parties[mode.challenger];
@@ -218,22 +228,26 @@ export async function closeAndClaim(
     });
     const proposed = await s.adjudicator.proposeSettlement(proposer.account, s.channelId, mode.staleCert);
     s.gas.propose += proposed.gasUsed;
+    s.calls.propose++;
     addFee(s, proposer.account.address, proposed.feeWei);
     // Drive the watcher until it has answered (it challenges when it holds a higher certificate).
     for (let i = 0; i < 100 && watcher.challenges.length === 0; i++) await watcher.poll();
     const answered = watcher.challenges[0];
     if (answered === undefined) throw new Error("dispute: the watcher did not challenge the stale proposal");
     s.gas.challenge += answered.tx.gasUsed;
+    s.calls.challenge++;
     addFee(s, challenger.account.address, answered.tx.feeWei);
     const view = await s.adjudicator.channel(s.channelId);
     const now = await s.chain.now();
     if (view.deadline > now) await s.chain.increaseTime(Number(view.deadline - now));
     s.gas.finalize += (await s.adjudicator.finalizeSettlement(s.operator, s.channelId)).gasUsed;
+    s.calls.finalize++;
   }
   for (const e of exitsWithProofs(engine)) {
     const paid = await s.adjudicator.paid(s.channelId, e.leaf.accountAddress as Address, e.leaf.tokenAddress as Address);
     if (paid >= e.leaf.amount + e.leaf.withdrawn) continue;
     s.gas.claim += (await s.adjudicator.claim(s.operator, s.channelId, e)).gasUsed;
+    s.calls.claim++;
   }
 }
 
