@@ -240,8 +240,11 @@ export class Checkpointer {
   certificate(height: number): CheckpointCertificate | undefined {
     return this.certificates.get(height);
   }
+  /** The certificate of the highest height certified here. */
   latestCertificate(): CheckpointCertificate | undefined {
-    return this.certificates.get(this.certificates.size - 1);
+    let best: CheckpointCertificate | undefined;
+    for (const c of this.certificates.values()) if (best === undefined || c.checkpoint.height > best.checkpoint.height) best = c;
+    return best;
   }
   /** Batch ids some proposal needs that this replica does not hold: fetch them through sync. */
   missing(): Hex[] {
