@@ -15,15 +15,19 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command()
     .name("semilattice")
-    .description("Deterministic DeFi engine: ledger, Uniswap V2-exact AMM, price-time order book, replayed on real market data.")
+    .description(
+      "Semilattice: deterministic DeFi engine (ledger, Uniswap V2-exact AMM with lock-swaps, order book, lending, perpetuals) " +
+        "in a Byzantine-tolerant multi-party channel with Tendermint checkpoints and on-chain settlement.",
+    )
     .showHelpAfterError()
     .exitOverride();
 
   program
     .command("demo")
     .description(
-      "The main job (npm start): replay the Uniswap V3 USDC/WETH day, the LOBSTER AAPL sample and the Coinbase L2 " +
-        "recording through one engine, check them, and print a summary.",
+      "The main job (npm start): replay the Uniswap V3 USDC/WETH day, the LOBSTER AAPL sample, the Coinbase L2 " +
+        "recording, the Aave V3 Polygon day and the GMX/CoinGecko price paths through one engine and check them; run " +
+        "the flow through a channel of N replicas; settle it on the embedded EVM; print a summary.",
     )
     .option("--json", "print one JSON object instead of the table")
     .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
