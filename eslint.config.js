@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain-JS launchers run on Node.
+    files: ["bin/**/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  {
     // The engine must be deterministic: no clock, no randomness, no floats from parsing.
     files: ["src/core/**/*.ts"],
     rules: {
