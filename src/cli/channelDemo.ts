@@ -40,6 +40,10 @@ import { createInterface } from "node:readline";
 import type { Op } from "../core/ops.js";
 import type { Hex, Participant } from "../channel/identity.js";
 import { MultiPartyChannel } from "../node/channel.js";
+import { domainSeparator } from "../channel/batch.js";
+import type { CheckpointCertificate, Checkpointer } from "../channel/checkpoint.js";
+import { attachCheckpointer, muxTransport } from "../channel/consensus/attach.js";
+import { fromCheckpointCertificate, verifyCertificate } from "../settlement/certificate.js";
 import { loadUniswapEvents } from "../replay/uniswapData.js";
 import { SimNetwork } from "../sync/simNetwork.js";
 import { stderrLogger, stderrWarnLogger, type Logger } from "../sync/transport.js";
@@ -69,6 +73,21 @@ export interface ChannelSummary {
   syncRoundTripsMean: number;
 }
 
+/** Checkpoint finality of the channel run (sim network only; `semilattice demo --json` key `checkpoint`). */
+export interface CheckpointSummary {
+  /** Height of the last certified checkpoint (heights start at 0), the same on every replica. */
+  height: number;
+  /**
+   * Per op, from its submission (the step that signed it) to the decision containing it, on the
+   * submitting replica, in ms of the simulated network's virtual clock (the clock the replicas and
+   * checkpointers run on; CPU time does not advance it).
+   */
+  finalityMsP50: number;
+  finalityMsP99: number;
+  /** Every replica holds a certificate of the same checkpoint at `height`, each verifying with ≥ q signatures. */
+  certificatesEqual: boolean;
+}
+
 export interface ChannelRun {
   summary: ChannelSummary;
   network: "sim" | "tcp";
@@ -80,6 +99,10 @@ export interface ChannelRun {
   cancelsSkipped: number;
   accepted: number;
   rejected: number;
+  /** Sim network only. */
+  checkpoint?: CheckpointSummary;
+  /** Sim network only: the certified state root is every replica's final state root and its checkpointed current state's (final + nothing pending). */
+  certifiedRootMatches?: boolean;
 }
 
 /** The deterministic plan for `n` participants from the data in `dataDir` (see the module doc). */
@@ -148,44 +171,129 @@ function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
 
 /* ───────────────────────────── simulated network, one process ───────────────────────────── */
 
-/** Runs the plan with every replica in this process over the simulated network (seed 1, no loss). */
+/**
+ * Runs the plan with every replica in this process over the simulated network (seed 1, no loss).
+ * Each replica also runs a Checkpointer (Tendermint checkpoints, `src/channel/checkpoint.ts`) on the
+ * consensus side of its multiplexed transport, so checkpoints are finalized as the rounds go; after
+ * the last round the network runs until every batch is final on every replica and every replica
+ * holds the certificate of the last height.
+ */
 export function runChannelSim(plan: ChannelPlan, batchOps = DEMO_BATCH_OPS): ChannelRun {
   const net = new SimNetwork(1, { minDelayMs: 1, meanExtraDelayMs: 3 });
   const seedOrderIds = new Map(plan.seedOrderIds);
+  const now = (): number => EPOCH_MS + Math.floor(net.now());
+  /** Per-op finality samples, virtual ms (weight = ops of the batch). */
+  const samples: { ms: number; ops: number }[] = [];
   const nodes = plan.participants.map((p, i) => {
-    const transport = net.node(p.address);
+    const base = net.node(p.address);
+    const clock = base.clock();
+    const { sync, consensus } = muxTransport(base);
+    const signer = testSigner(i);
     const channel = new MultiPartyChannel({
       participants: plan.participants,
-      signer: testSigner(i),
+      signer,
       channelId: plan.channelId,
       genesis: plan.genesis,
-      transport,
-      clock: transport.clock(),
-      now: () => EPOCH_MS + Math.floor(net.now()),
+      transport: sync,
+      clock,
+      now,
       rules: { syncIntervalMs: 50, maxOpsPerBatch: batchOps, relay: "own" },
       replicaOptions: { snapshotBeforeOwnBatch: false },
     });
-    return { channel, driver: new FlowDriver(channel, plan.queues[i] ?? [], seedOrderIds) };
+    const cp: Checkpointer = attachCheckpointer({ replica: channel.replica, transport: consensus, clock, signer, now, checkpointIntervalMs: 20, onMissing: () => void channel.syncWithPeers() });
+    /** Own batches not yet final: id → virtual submission time and op count. */
+    const submitted = new Map<Hex, { at: number; ops: number }>();
+    cp.onDecide(() => {
+      const t = net.now();
+      for (const [id, s] of submitted) {
+        if (cp.finality(id).status !== "final") continue;
+        samples.push({ ms: t - s.at, ops: s.ops });
+        submitted.delete(id);
+      }
+    });
+    return { channel, cp, submitted, seen: new Set<Hex>(), driver: new FlowDriver(channel, plan.queues[i] ?? [], seedOrderIds) };
   });
+  /** Records the own batches signed since the last call as submitted now. */
+  const noteSubmissions = (x: (typeof nodes)[0], at: number): void => {
+    const me = x.channel.address.toLowerCase();
+    for (const id of x.channel.replica.batchIdsInOrder()) {
+      if (x.seen.has(id)) continue;
+      x.seen.add(id);
+      const b = x.channel.replica.getBatch(id);
+      if (b === undefined || b.header.author.toLowerCase() !== me || x.cp.finality(id).status === "final") continue;
+      x.submitted.set(id, { at, ops: b.ops.length });
+    }
+  };
   net.runUntil(1);
   const started = process.hrtime.bigint();
   let rounds = 0;
   const headsKey = (c: MultiPartyChannel): string => c.replica.heads().join(",");
+  const first = nodes[0] as (typeof nodes)[0];
   while (nodes.some((x) => !x.driver.done)) {
     rounds++;
-    for (const x of nodes) x.driver.step(batchOps * DEMO_BATCHES_PER_ROUND);
+    for (const x of nodes) {
+      const at = net.now();
+      x.driver.step(batchOps * DEMO_BATCHES_PER_ROUND);
+      x.channel.flush();
+      noteSubmissions(x, at);
+    }
     let k = 0;
-    const ok = net.runUntilTrue(() => ++k % 8 === 0 && nodes.every((x) => headsKey(x.channel) === headsKey((nodes[0] as (typeof nodes)[0]).channel)), net.now() + 60_000);
+    const ok = net.runUntilTrue(() => ++k % 8 === 0 && nodes.every((x) => headsKey(x.channel) === headsKey(first.channel)), net.now() + 60_000);
     if (!ok) throw new Error(`channel demo: round ${rounds} did not converge within 60 s of virtual time`);
+    for (const x of nodes) noteSubmissions(x, net.now());
   }
+  // Run until the last batches are final everywhere and every replica holds the last height's certificate.
+  const lastHeads = first.channel.replica.heads();
+  let k = 0;
+  const settled = (): boolean =>
+    nodes.every((x) => lastHeads.every((id) => x.cp.finality(id).status === "final")) &&
+    nodes.every((x) => x.cp.height > 0 && x.cp.latestCertificate()?.checkpoint.height === x.cp.height - 1 && x.cp.height === first.cp.height);
+  const finalized = net.runUntilTrue(() => ++k % 8 === 0 && settled(), net.now() + 60_000);
+  if (!finalized) throw new Error("channel demo: the last batches were not finalized and certified within 60 s of virtual time");
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return finish(
+  const run = finish(
     "sim",
     rounds,
     seconds,
     nodes.map((x) => x.channel),
     nodes.reduce((s, x) => s + x.driver.skipped, 0),
   );
+  const certs = nodes.map((x) => x.cp.latestCertificate() as CheckpointCertificate);
+  const cfg = first.channel.replica.config;
+  const separator = domainSeparator({ chainId: cfg.chainId, verifyingContract: cfg.verifyingContract });
+  const addresses = plan.participants.map((p) => p.address);
+  const q = Math.floor((2 * addresses.length) / 3) + 1;
+  const verifies = (c: CheckpointCertificate): boolean => {
+    try {
+      return verifyCertificate(separator, fromCheckpointCertificate(c), addresses, q).length >= q;
+    } catch {
+      return false;
+    }
+  };
+  const key = (c: CheckpointCertificate): string => JSON.stringify(c.checkpoint);
+  const certificatesEqual = certs.every((c) => key(c) === key(certs[0] as CheckpointCertificate) && verifies(c));
+  const root = (certs[0] as CheckpointCertificate).checkpoint.stateRoot;
+  run.certifiedRootMatches = nodes.every((x) => x.cp.getFinalState().stateRoot() === root && x.cp.getCurrentState().stateRoot() === root);
+  run.checkpoint = {
+    height: (certs[0] as CheckpointCertificate).checkpoint.height,
+    finalityMsP50: percentile(samples, 0.5),
+    finalityMsP99: percentile(samples, 0.99),
+    certificatesEqual,
+  };
+  return run;
+}
+
+/** The op-weighted percentile `p` of the samples (nearest rank), rounded to 0.1 ms. */
+function percentile(samples: readonly { ms: number; ops: number }[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a.ms - b.ms);
+  const total = sorted.reduce((s, x) => s + x.ops, 0);
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const x of sorted) {
+    seen += x.ops;
+    if (seen >= rank) return Math.round(x.ms * 10) / 10;
+  }
+  return 0;
 }
 
 function finish(network: "sim" | "tcp", rounds: number, seconds: number, channels: MultiPartyChannel[], cancelsSkipped: number): ChannelRun {
@@ -456,6 +564,15 @@ export function printChannel(run: ChannelRun): void {
     ["", "state roots equal", s.stateRootsEqual ? "yes" : "NO"],
     ...run.stateRoots.map((r, i): [string, string, string] => ["", `replica ${i} ${r.address}`, r.stateRoot]),
   ];
+  const c = run.checkpoint;
+  if (c !== undefined) {
+    rows.push(
+      ["", "checkpoints: final height (every replica)", String(c.height)],
+      ["", "finality p50 / p99 (ms, sim virtual clock)", `${c.finalityMsP50} / ${c.finalityMsP99}`],
+      ["", "certificates equal (same checkpoint, ≥ q signatures)", c.certificatesEqual ? "yes" : "no"],
+      ["", "certified state root = replicas' state root", run.certifiedRootMatches === true ? "yes" : "NO"],
+    );
+  }
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
   for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);

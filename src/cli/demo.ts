@@ -28,7 +28,7 @@ import type { PerpsReport } from "../replay/perps.js";
 import { perpsTableRows, runPerps, runPerpsDemo, type PerpsSummary } from "./perpsDemo.js";
 import { replayAave, type AaveReport } from "../replay/aave.js";
 import { compareLockSwaps, type LockSwapReport } from "../replay/uniswapLocks.js";
-import { channelPlan, printChannel, runChannelSim, runChannelTcp, type ChannelRun, type ChannelSummary } from "./channelDemo.js";
+import { channelPlan, printChannel, runChannelSim, runChannelTcp, type ChannelRun, type ChannelSummary, type CheckpointSummary } from "./channelDemo.js";
 import { printSettlement, runSettlementDemo, type SettlementRun, type SettlementSummary } from "./settleDemo.js";
 
 export interface DemoOptions {
@@ -68,6 +68,8 @@ export interface DemoSummary {
   lockSwaps?: LockSwapReport;
   /** The multi-party channel run (src/cli/channelDemo.ts). */
   channel?: ChannelSummary;
+  /** Checkpoint finality of the channel run (sim network only; src/cli/channelDemo.ts). */
+  checkpoint?: CheckpointSummary;
   /** Deposits, mid-channel withdrawal, close and claims on chain (src/cli/settleDemo.ts). */
   settlement?: SettlementSummary;
 }
@@ -187,6 +189,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const plan = channelPlan(dataDir, opts.participants ?? 4);
     channel = opts.network === "tcp" ? await runChannelTcp(plan) : runChannelSim(plan);
     run.summary.channel = channel.summary;
+    if (channel.checkpoint !== undefined) run.summary.checkpoint = channel.checkpoint;
   }
   let settlement: SettlementRun | undefined;
   if ((opts.participants ?? 4) >= 2 && opts.settle !== false) {
@@ -200,6 +203,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     run.replayStateRootEqual &&
     run.summary.lockSwaps?.conservationOk !== false &&
     (channel === undefined || (channel.summary.stateRootsEqual && channel.conservation)) &&
+    (channel?.checkpoint === undefined || (channel.checkpoint.certificatesEqual && channel.certifiedRootMatches === true)) &&
     (settlement === undefined || settlement.summary.onChainMatchesFinalState);
   if (opts.json) {
     console.log(JSON.stringify(run.summary));
@@ -209,6 +213,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     if (settlement !== undefined) printSettlement(settlement);
   }
   if (channel !== undefined && !channel.summary.stateRootsEqual) console.error("semilattice demo: the channel's replicas ended with different state roots.");
+  if (channel?.checkpoint !== undefined && !channel.checkpoint.certificatesEqual) console.error("semilattice demo: the channel's replicas ended with different (or unverifiable) checkpoint certificates.");
   if (!checksPass) {
     console.error("semilattice demo: a check failed (LOBSTER levels, conservation or deterministic re-run); see above.");
     return 1;
