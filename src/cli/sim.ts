@@ -23,6 +23,18 @@
  * all hold the same heads and the **same state root**; **conservation** holds in each
  * (`engine.checkConservation()`); an equivocation is recorded as evidence by every honest replica;
  * no honest replica cut off an honest peer.
+ *
+ * Consensus (Tendermint checkpoints, `src/channel/checkpoint.ts`): every replica, Byzantine ones
+ * included (they run the protocol over their own replica, which may hold their forged batches),
+ * runs a Checkpointer on the consensus side of its multiplexed transport. Checked: **agreement** —
+ * no two honest replicas ever decide different values at one height (every decision is recorded);
+ * **progress** — once the network healed and the honest replicas converged, each honest replica
+ * submits one more op, and every honest replica must decide a height above the highest decided when
+ * the network healed, with those ops final (a failure only while the Byzantine participants, plus a
+ * replica crashed for good, are at most f = ⌊(n−1)/3⌋). The crash loses the Checkpointer's in-memory state: the
+ * restarted replica gets a fresh Checkpointer (height 0, it catches up from its peers' decision
+ * proofs; the old instance is silenced at the crash) and is **excluded from the progress check**
+ * (its decisions still count for agreement).
  */
 import { createHash } from "node:crypto";
 import { Engine } from "../core/engine.js";
@@ -41,7 +53,9 @@ import { defaultDataDir } from "../replay/paths.js";
 import { encodeMessage } from "../sync/protocol.js";
 import type { SyncMode } from "../sync/reconcile.js";
 import { Prng, SimNetwork, type Partition, type SimFaults, type SimTransport } from "../sync/simNetwork.js";
-import { silentLogger, stderrLogger, type Logger } from "../sync/transport.js";
+import { silentLogger, stderrLogger, type Logger, type PeerId, type Transport, type TransportHandlers } from "../sync/transport.js";
+import { checkpointValueId, type Checkpointer } from "../channel/checkpoint.js";
+import { attachCheckpointer, muxTransport } from "../channel/consensus/attach.js";
 
 /* ───────────────────────────── identities ───────────────────────────── */
 
@@ -273,6 +287,8 @@ export interface SimOptions {
   logger?: Logger;
   /** Only these Byzantine behaviours (default: by seed). */
   behaviours?: ByzantineBehaviour[];
+  /** Run Checkpointers and check agreement and progress (default true); false = the sync layer alone, unmultiplexed. */
+  consensus?: boolean;
 }
 
 export interface SimReport {
@@ -299,6 +315,14 @@ export interface SimReport {
   byzantineResults: { address: Hex; batches: number; accepted: number; rejectedByCode: Record<string, number> }[];
   /** Batches authored by the others after the crash of a replica (it must not stop them). */
   batchesAfterCrash: number;
+  /** Checkpoints decided (highest decided height + 1) by the first honest replica that did not restart. */
+  heights: number;
+  /** No two honest replicas decided different values at one height. */
+  agreement: boolean;
+  /** After healing, every honest replica (the restarted one excluded) decided a higher height, with the new ops final. */
+  progress: boolean;
+  /** Highest decided height when the network had healed and the honest replicas converged (-1: none). */
+  heightAtHeal: number;
   faults: { partition?: Partition; crash?: { node: Hex; atMs: number; restartMs?: number }; drop: number; duplicate: number };
   failures: string[];
 }
@@ -310,7 +334,14 @@ interface Node {
   honest: boolean;
   behaviour?: ByzantineBehaviour;
   transport: SimTransport;
+  /** The sync side of the multiplexed transport (what the channel and the raw Byzantine sends use). */
+  sync: Transport;
   channel: MultiPartyChannel;
+  /** Undefined with `consensus: false`. */
+  cp?: Checkpointer;
+  /** Silences this incarnation's Checkpointer (at a crash). */
+  gate?: GatedTransport;
+  restarted: boolean;
   driver: FlowDriver;
   /** Encoded delivered batches in delivery order: what survives a crash. */
   persisted: Uint8Array[];
@@ -319,6 +350,30 @@ interface Node {
 
 const EPOCH_MS = 1_700_000_000_000;
 const SIM_POOL = "sim:A/B";
+
+/** A transport that stops sending once closed off (a crashed Checkpointer must not speak again). */
+class GatedTransport implements Transport {
+  open = true;
+  constructor(private readonly base: Transport) {}
+  get self(): PeerId {
+    return this.base.self;
+  }
+  send(peer: PeerId, bytes: Uint8Array): boolean {
+    return this.open && this.base.send(peer, bytes);
+  }
+  peers(): PeerId[] {
+    return this.base.peers();
+  }
+  setHandlers(handlers: TransportHandlers): void {
+    this.base.setHandlers(handlers);
+  }
+  ban(peer: PeerId, reason: string): void {
+    this.base.ban(peer, reason);
+  }
+  close(): Promise<void> {
+    return this.base.close();
+  }
+}
 
 /** Runs one seeded simulation; see the module doc. Never throws for a failed check: see `failures`. */
 export function runSimulation(opts: SimOptions): SimReport {
@@ -399,6 +454,10 @@ export function runSimulation(opts: SimOptions): SimReport {
     virtualMs: 0,
     byzantineResults: [],
     batchesAfterCrash: 0,
+    heights: 0,
+    agreement: true,
+    progress: false,
+    heightAtHeal: -1,
     faults: { drop: 0, duplicate: 0 },
     failures: [],
   };
@@ -425,14 +484,14 @@ export function runSimulation(opts: SimOptions): SimReport {
   const net = new SimNetwork(prng.nextU32(), faults);
 
   const nodes: Node[] = [];
-  const makeChannel = (i: number, transport: SimTransport, replica?: Replica): MultiPartyChannel =>
+  const makeChannel = (i: number, transport: SimTransport, sync: Transport, replica?: Replica): MultiPartyChannel =>
     new MultiPartyChannel({
       participants,
       signer: signers[i] as Signer,
       channelId: config.channelId,
       genesis,
       limits: config.limits,
-      transport,
+      transport: sync,
       clock: transport.clock(),
       now: () => EPOCH_MS + Math.floor(net.now()),
       logger,
@@ -440,24 +499,61 @@ export function runSimulation(opts: SimOptions): SimReport {
       rules: { syncMode: opts.mode ?? "bloom", syncIntervalMs: opts.syncIntervalMs ?? 100, sessionTimeoutMs: 1000, relay: opts.relay ?? "own", maxOpsPerBatch: 256 },
       replicaOptions: { snapshotBeforeOwnBatch: false },
     });
+  // Every decision of every honest replica, by height: the first value id seen, and who decided it.
+  const decided = new Map<number, { id: Hex; by: Hex }>();
+  const consensusSides = new Map<Hex, Transport>();
+  const consensusOn = opts.consensus ?? true;
+  const makeCheckpointer = (node: Node): void => {
+    if (!consensusOn) return;
+    node.gate = new GatedTransport(consensusSides.get(node.address) as Transport);
+    const clock = node.transport.clock();
+    node.cp = attachCheckpointer({
+      replica: node.channel.replica,
+      transport: node.gate,
+      clock,
+      signer: node.signer,
+      now: () => EPOCH_MS + Math.floor(net.now()),
+      checkpointIntervalMs: 20,
+      onMissing: () => void node.channel.syncWithPeers(),
+    });
+    node.cp.onDecide((v) => {
+      if (!node.honest) return;
+      const id = checkpointValueId(v);
+      const prior = decided.get(v.height);
+      if (prior === undefined) decided.set(v.height, { id, by: node.address });
+      else if (prior.id !== id) {
+        if (report.agreement) report.failures.push(`agreement violated at height ${v.height}: ${prior.by} decided ${prior.id.slice(0, 18)}…, ${node.address} decided ${id.slice(0, 18)}…`);
+        report.agreement = false;
+      }
+    });
+  };
   const persist = (node: Node): void => {
     node.channel.replica.on("delivered", (d) => node.persisted.push(d.bytes));
   };
   for (let i = 0; i < n; i++) {
     const transport = net.node(addresses[i] as Hex);
-    const channel = makeChannel(i, transport);
-    const node: Node = {
+    let sync: Transport = transport;
+    if (consensusOn) {
+      const mux = muxTransport(transport);
+      sync = mux.sync;
+      consensusSides.set(addresses[i] as Hex, mux.consensus);
+    }
+    const channel = makeChannel(i, transport, sync);
+    const node = {
       index: i,
       signer: signers[i] as Signer,
       address: addresses[i] as Hex,
       honest: !byz.has(i),
       behaviour: byz.get(i),
       transport,
+      sync,
       channel,
+      restarted: false,
       driver: new FlowDriver(channel, split.queues[i] ?? [], split.seedOrderIds),
       persisted: [],
       up: true,
-    };
+    } as Node;
+    makeCheckpointer(node);
     persist(node);
     nodes.push(node);
   }
@@ -491,6 +587,7 @@ export function runSimulation(opts: SimOptions): SimReport {
     report.faults.crash = { node: victim.address, atMs };
     net.at(atMs, () => {
       victim.up = false;
+      if (victim.gate !== undefined) victim.gate.open = false;
       victim.channel.sync?.stop();
       net.crash(victim.address);
     });
@@ -506,8 +603,10 @@ export function runSimulation(opts: SimOptions): SimReport {
           if (r.error !== undefined) report.failures.push(`restart: persisted batch refused: ${r.error.code}`);
         }
         victim.persisted = [...saved];
-        victim.channel = makeChannel(victim.index, victim.transport, replica);
+        victim.channel = makeChannel(victim.index, victim.transport, victim.sync, replica);
         victim.driver.channel = victim.channel;
+        victim.restarted = true;
+        makeCheckpointer(victim);
         persist(victim);
         victim.up = true;
         net.restart(victim.address);
@@ -530,7 +629,7 @@ export function runSimulation(opts: SimOptions): SimReport {
     return r;
   }
   function rawToAll(node: Node, bytes: Uint8Array, peers: readonly Hex[] = addresses.filter((a) => a !== node.address)): void {
-    for (const p of peers) node.transport.send(p, encodeMessage({ type: "batches", session: 0, batches: [bytes] }));
+    for (const p of peers) node.sync.send(p, encodeMessage({ type: "batches", session: 0, batches: [bytes] }));
   }
   function byzantineAct(node: Node, r: Prng, what: ByzantineBehaviour | "orphanWave" | undefined = node.behaviour): void {
     const others = addresses.filter((a) => a !== node.address);
@@ -572,8 +671,8 @@ export function runSimulation(opts: SimOptions): SimReport {
         for (const p of others) {
           const junk = new Uint8Array(1 + r.int(200));
           for (let i = 0; i < junk.length; i++) junk[i] = r.int(256);
-          if (r.chance(0.5)) node.transport.send(p, junk);
-          else node.transport.send(p, encodeMessage({ type: "batches", session: 0, batches: [junk] }));
+          if (r.chance(0.5)) node.sync.send(p, junk);
+          else node.sync.send(p, encodeMessage({ type: "batches", session: 0, batches: [junk] }));
         }
         break;
       }
@@ -618,6 +717,28 @@ export function runSimulation(opts: SimOptions): SimReport {
   };
   let checks = 0;
   report.converged = net.runUntilTrue(() => ++checks % 16 === 0 && agreed(), settleFrom + 60_000) || agreed();
+
+  // Consensus progress after healing: one more op from each honest replica, then every honest
+  // replica (the restarted one excluded: see the module doc) must decide past the height at healing.
+  const highestDecided = (): number => Math.max(-1, ...decided.keys());
+  report.heightAtHeal = highestDecided();
+  const progressNodes = compared().filter((x) => !x.restarted);
+  const fresh: Hex[] = [];
+  for (const x of consensusOn ? compared() : []) {
+    x.channel.transfer({ to: addresses[(x.index + 1) % n] as Hex, token: "sim:B", amount: 1n });
+    const id = x.channel.flush();
+    if (id !== undefined) fresh.push(id);
+  }
+  const heightOf = (x: Node): number => x.cp?.height ?? 0;
+  const progressed = (): boolean =>
+    progressNodes.every((x) => heightOf(x) - 1 > report.heightAtHeal && fresh.every((id) => x.cp?.finality(id).status === "final"));
+  if (consensusOn) {
+    checks = 0;
+    report.progress = net.runUntilTrue(() => ++checks % 16 === 0 && progressed(), net.now() + 30_000) || progressed();
+    if (report.converged) report.converged = agreed();
+  }
+  const heightRef = progressNodes[0] ?? compared()[0];
+  report.heights = heightRef === undefined ? 0 : heightOf(heightRef);
   report.virtualMs = Math.round(net.now());
 
   // Checks.
@@ -678,6 +799,12 @@ export function runSimulation(opts: SimOptions): SimReport {
   if (!report.converged) report.failures.push("honest replicas did not converge (heads differ)");
   if (!report.stateRootsEqual) report.failures.push("honest replicas' state roots differ");
   if (!report.conservation) report.failures.push("conservation violated");
+  // Progress is owed only while the faulty (Byzantine, plus a replica crashed for good) are at most f = ⌊(n−1)/3⌋.
+  const faulty = k + (crashMode === "permanent" && report.faults.crash !== undefined ? 1 : 0);
+  if (consensusOn && !report.progress && faulty <= Math.floor((n - 1) / 3)) {
+    const hs = progressNodes.map((x) => `${x.address.slice(0, 8)}…:${heightOf(x) - 1}`).join(" ");
+    report.failures.push(`no consensus progress after healing: highest decided at healing ${report.heightAtHeal}, now ${hs}`);
+  }
   return report;
 }
 
@@ -729,12 +856,18 @@ export function simCommand(opts: SimCommandOptions): number {
   let runs = 0;
   let converged = 0;
   let conserved = 0;
+  let heights = 0;
+  let agreement = 0;
+  let progress = 0;
   for (let seed = range[0]; seed <= range[1]; seed++) {
     const logger = opts.log === true ? prefixed(`seed ${seed}: `) : silentLogger;
     const r = runSimulation({ seed, participants: opts.participants, byzantine: opts.byzantine, mode: opts.mode, dataDir: opts.dataDir, logger });
     runs++;
     if (r.converged && r.stateRootsEqual) converged++;
     if (r.conservation) conserved++;
+    heights += r.heights;
+    if (r.agreement) agreement++;
+    if (r.progress) progress++;
     const ok = r.failures.length === 0;
     if (!ok) failed.push(seed);
     if (opts.json) {
@@ -744,13 +877,16 @@ export function simCommand(opts: SimCommandOptions): number {
       console.log(
         `seed ${seed}: ${ok ? "ok  " : "FAIL"} converged=${r.converged && r.stateRootsEqual ? "yes" : "NO"} conservation=${r.conservation ? "yes" : "NO"} ` +
           `honest=${r.honestCompared}/${r.participants} byzantine=${byz} batches=${r.batches} ops=${r.ops} bans=${r.bans} ` +
-          `evidence=${r.equivocationsRecorded} rt=${r.roundTripsMean.toFixed(3)} root=${r.stateRoot.slice(0, 18)}…`,
+          `evidence=${r.equivocationsRecorded} rt=${r.roundTripsMean.toFixed(3)} heights=${r.heights} agreement=${r.agreement ? "yes" : "NO"} ` +
+          `progress=${r.progress ? "yes" : "NO"} root=${r.stateRoot.slice(0, 18)}…`,
       );
       for (const f of r.failures) console.log(`  ${f}`);
     }
   }
-  const summary = `total: ${runs} seeds, converged ${converged}/${runs}, conservation ${conserved}/${runs}, failed ${failed.length}`;
-  if (opts.json) console.log(JSON.stringify({ total: { runs, converged, conserved, failed } }));
+  const summary =
+    `total: ${runs} seeds, converged ${converged}/${runs}, conservation ${conserved}/${runs}, ` +
+    `heights ${heights}, agreement ${agreement}/${runs}, progress ${progress}/${runs}, failed ${failed.length}`;
+  if (opts.json) console.log(JSON.stringify({ total: { runs, converged, conserved, heights, agreement, progress, failed } }));
   else console.log(summary);
   if (failed.length > 0) {
     console.error(`semilattice sim: failing seed(s): ${failed.join(", ")} (replay one with --seeds ${failed[0]} --participants ${opts.participants} --byzantine ${opts.byzantine})`);
