@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       "Deterministic simulations of whole channels on the seeded simulated network (faults, partitions, a crash/restart, " +
         "Byzantine participants) on real Coinbase order flow; per seed and in total: did the honest replicas converge to one " +
-        "state root, did conservation hold. Exit 1 on any failure (the failing seed is printed and replays exactly).",
+        "state root, did conservation hold, did checkpoint consensus keep agreement (no two honest replicas decide differently " +
+        "at one height) and progress (decisions resume after healing). Exit 1 on any failure (the failing seed is printed " +
+        "and replays exactly).",
     )
     .requiredOption("--seeds <A..B>", "seeds to run, inclusive (e.g. 1..200, or one seed)")
     .addOption(new Option("--participants <n>", "participants per channel (2..64)").argParser(parseParticipants).default(4))
