@@ -154,3 +154,20 @@ describe("time", () => {
     expect(e.advanceTime({ timeMs: 1_704_412_800_000 }).status).toBe("accepted");
   });
 });
+
+describe("engine dispatch", () => {
+  it("every op method applies the same handler as apply() (methods pass their handler explicitly for speed)", async () => {
+    const { OP_TYPES } = await import("../src/core/ops.js");
+    for (const type of OP_TYPES) {
+      const viaMethod = new Engine({ journal: true });
+      const viaApply = new Engine();
+      const method = (viaMethod as unknown as Record<string, (p: object) => { status: string }>)[type];
+      expect(typeof method, type).toBe("function");
+      // A malformed op reaches the handler, which names the op's own fields in its rejection.
+      const a = method?.call(viaMethod, { bogus: true });
+      const b = viaApply.apply({ type, bogus: true } as never);
+      expect(a, type).toEqual(b);
+      expect(viaMethod.journal?.[0]?.type).toBe(type);
+    }
+  });
+});
