@@ -31,7 +31,8 @@
  * Host duties (no clock or network inside): `send(msg, to?)` (to = a peer id, or all), a
  * `schedule(delayMs, fn)` timer, `now()`; feed peers' messages to {@link Checkpointer.receive} and
  * call {@link Checkpointer.poll} after delivering batches to the replica (pending validations may
- * become answerable). Retransmission (every `retransmitMs`, own messages of the current height) and
+ * become answerable). Retransmission (every `retransmitMs`: own messages of the current height and
+ * relays of every signed message recorded from others) and
  * catch-up (a message from an older height is answered with that height's decision proof) give the
  * gossip the algorithm assumes.
  */
@@ -558,7 +559,11 @@ export class Checkpointer {
 
   private retransmit(): void {
     if (this.tm.isStarted && this.tm.decision === undefined) {
-      for (const m of this.tm.ownMessages()) {
+      // Own messages, then everyone else's we recorded (signed by their authors, so relaying is safe):
+      // the algorithm's gossip assumption. Without the relay, a lock justified by the prevote of a
+      // participant that was since cut off could never be accepted by a replica that missed it, and
+      // the height stalled forever (`semilattice sim --seeds 1..100 --byzantine 1`: 11 seeds).
+      for (const m of [...this.tm.ownMessages(), ...this.tm.receivedMessages()]) {
         const value = m.kind === "proposal" ? this.values.get(m.valueId) : undefined;
         this.o.send(value === undefined ? { kind: "consensus", message: m } : { kind: "consensus", message: m, value });
       }

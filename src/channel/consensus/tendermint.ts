@@ -304,6 +304,23 @@ export class Tendermint {
   ownMessages(): readonly ConsensusMessage[] {
     return this.own;
   }
+  /**
+   * Every validly signed proposal and vote this instance has recorded from others, all rounds of
+   * this height (bounded by the limits on rounds, proposals per round and votes per sender). The host
+   * relays them: the algorithm assumes a message received by one correct process eventually reaches
+   * every correct process (paper §2, "gossip"), which own retransmission alone does not give when the
+   * author itself is cut off or silent.
+   */
+  receivedMessages(): ConsensusMessage[] {
+    const out: ConsensusMessage[] = [];
+    const self = this.cfg.signer?.address.toLowerCase();
+    for (const log of this.rounds.values()) {
+      for (const p of log.proposals.values()) if (p.sender !== self) out.push(p);
+      for (const votes of log.prevotes.values()) for (const v of votes) if (v.sender !== self) out.push(v);
+      for (const votes of log.precommits.values()) for (const v of votes) if (v.sender !== self) out.push(v);
+    }
+    return out;
+  }
   /** timeoutPropose/Prevote/Precommit(r) = base + r · delta. */
   timeout(step: Step, round: number): number {
     const t = this.timeouts;
