@@ -79,6 +79,26 @@ export interface OrderView {
  * integer in 0..100000 ppm), INVALID_AMOUNT (lotSize/tickSize not a positive bigint ≤ 2^128−1),
  * ALREADY_EXISTS (market id taken).
  */
+/** An empty book with the given configuration (spot markets here, perp markets in `perps/market.ts`). */
+export function newMarket(c: {
+  id: string;
+  base: string;
+  quote: string;
+  lotSize: bigint;
+  tickSize: bigint;
+  makerFeePpm: bigint;
+  takerFeePpm: bigint;
+}): Market {
+  return {
+    ...c,
+    maxFeePpm: c.makerFeePpm > c.takerFeePpm ? c.makerFeePpm : c.takerFeePpm,
+    bids: new BookSide(true),
+    asks: new BookSide(false),
+    orders: new Map(),
+    ordersPerAccount: new Map(),
+  };
+}
+
 export function applyCreateMarket(state: EngineState, op: CreateMarketOp): Accepted<{ market: string }> {
   const id = requireId(op.market, "market");
   const base = requireToken(state, op.base, "base");
@@ -90,20 +110,7 @@ export function applyCreateMarket(state: EngineState, op: CreateMarketOp): Accep
   const takerFeePpm = BigInt(requireInt(op.takerFeePpm, "takerFeePpm", 0, MAX_FEE_PPM));
   if (state.markets.has(id)) reject("ALREADY_EXISTS", `market ${id} already exists`);
 
-  const market: Market = {
-    id,
-    base: base.symbol,
-    quote: quote.symbol,
-    lotSize,
-    tickSize,
-    makerFeePpm,
-    takerFeePpm,
-    maxFeePpm: makerFeePpm > takerFeePpm ? makerFeePpm : takerFeePpm,
-    bids: new BookSide(true),
-    asks: new BookSide(false),
-    orders: new Map(),
-    ordersPerAccount: new Map(),
-  };
+  const market = newMarket({ id, base: base.symbol, quote: quote.symbol, lotSize, tickSize, makerFeePpm, takerFeePpm });
   state.markets.set(id, market);
   state.dirtyMarkets.add(market);
   return { status: "accepted", market: id };

@@ -9,7 +9,7 @@
  * defaults from IMF and MMF: |premium sample| ≤ 6000% × (IMF − MMF), |8-hour rate| ≤ 600% × (IMF − MMF)
  * (v4-chain x/perpetuals `DefaultPremiumVoteClampFactorPpm`, `DefaultFundingRateClampFactorPpm`).
  *
- * **The book.** Each perp market owns a core order-book {@link Market} registered in `state.markets`
+ * **The book.** Each perp market owns a core order-book `Market` (`orderbook/market.ts`) registered in `state.markets`
  * under the same id (so ids are unique across spot and perp markets), reused as is: price levels in a
  * heap, FIFO queues, O(1) cancel, `cancelOrder`, `getDepth`, `getOrder` and its state-root encoding.
  * Perp orders reserve nothing (dYdX checks collateral when an order is placed and again when it
@@ -19,8 +19,7 @@ import { invariant, reject } from "../errors.js";
 import { credit, debit } from "../ledger.js";
 import { PPM } from "../math.js";
 import { PRICE_UNIT } from "../oracle.js";
-import { BookSide } from "../orderbook/book.js";
-import { MAX_FEE_PPM, type Market } from "../orderbook/market.js";
+import { MAX_FEE_PPM, newMarket } from "../orderbook/market.js";
 import type { Accepted } from "../results.js";
 import { TRADING_ROLES } from "../roles.js";
 import type { Account, EngineState } from "../state.js";
@@ -75,20 +74,7 @@ export function applyCreatePerpMarket(state: EngineState, op: CreatePerpMarketOp
   const scaleNum = lotSize * 10n ** BigInt(quote.decimals);
   const scaleDen = 10n ** BigInt(assetDecimals) * PRICE_UNIT;
   const g = gcd(scaleNum, scaleDen);
-  const book: Market = {
-    id,
-    base: asset,
-    quote: quote.symbol,
-    lotSize,
-    tickSize,
-    makerFeePpm,
-    takerFeePpm,
-    maxFeePpm: makerFeePpm > takerFeePpm ? makerFeePpm : takerFeePpm,
-    bids: new BookSide(true),
-    asks: new BookSide(false),
-    orders: new Map(),
-    ordersPerAccount: new Map(),
-  };
+  const book = newMarket({ id, base: asset, quote: quote.symbol, lotSize, tickSize, makerFeePpm, takerFeePpm });
   const market: PerpMarket = {
     id,
     quote: quote.symbol,
