@@ -1,7 +1,7 @@
 import { hashTypedData, recoverTypedDataAddress } from "viem";
 import { describe, expect, test } from "vitest";
 import { domainSeparator, toHex } from "../src/channel/batch.js";
-import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWire } from "../src/channel/checkpoint.js";
+import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWalEntry, type CheckpointWire } from "../src/channel/checkpoint.js";
 import { CHECKPOINT_TYPES, checkpointDigest, PROPOSAL_TYPES, proposalDigest, VOTE_TYPES, voteDigest } from "../src/channel/checkpointTypes.js";
 import { EventQueue, prng } from "../src/channel/consensus/sim.js";
 import { ConsensusError, messageDigest, type SignedProposal } from "../src/channel/consensus/tendermint.js";
@@ -37,6 +37,10 @@ interface Net {
   /** Runs until `until` returns true or virtual time passes `maxMs`. */
   run(until: () => boolean, maxMs: number): void;
   withheld: Map<Hex, Uint8Array>;
+  /** Each checkpointer's write-ahead log (what `persist` was given). */
+  wals: CheckpointWalEntry[][];
+  /** Crash node i now (its timers and messages in flight die) and restart it from its delivered batches and WAL. */
+  restart(i: number): void;
 }
 
 /**
@@ -45,7 +49,7 @@ interface Net {
  * proposal's sender, which answers with what it holds. `byzantine` rewrites a node's outgoing
  * proposals (value and signature).
  */
-function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number } = {}): Net {
+function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number; refuseFetchFrom?: number } = {}): Net {
   const rand = prng(seed);
   const ss = makeSigners(n);
   const cfg = configFor(ss);
@@ -57,24 +61,33 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
   const certs: CheckpointCertificate[][] = ss.map(() => []);
   const decisions: CheckpointValue[][] = ss.map(() => []);
   const withheld = new Map<Hex, Uint8Array>();
-  const cps = reps.map(
-    (r, i) =>
-      new Checkpointer(r, {
-        signer: ss[i]!,
-        now: clock,
-        checkpointIntervalMs: 20,
-        send: (w, to) => {
-          const out = opts.byzIndex === i && opts.byzantine !== undefined ? opts.byzantine(w, ss[i]!) : w;
-          for (let j = 0; j < n; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w: out });
-        },
-        schedule: (ms, fn) => q.push(now + ms, { k: "fn", node: i, fn }),
-      }),
-  );
-  cps.forEach((c, i) => {
+  const wals: CheckpointWalEntry[][] = ss.map(() => []);
+  const delivered: Uint8Array[][] = ss.map(() => []);
+  const epochs = ss.map(() => 0);
+  const listen = (r: Replica, i: number): void => void r.on("delivered", (d) => delivered[i]!.push(d.bytes));
+  reps.forEach(listen);
+  const makeCp = (r: Replica, i: number, restore?: CheckpointWalEntry[]): Checkpointer => {
+    const epoch = epochs[i]!;
+    const c = new Checkpointer(r, {
+      signer: ss[i]!,
+      now: clock,
+      checkpointIntervalMs: 20,
+      persist: (e) => wals[i]!.push(e),
+      ...(restore !== undefined ? { restore } : {}),
+      send: (w, to) => {
+        if (epochs[i] !== epoch) return; // a crashed incarnation says nothing more
+        const out = opts.byzIndex === i && opts.byzantine !== undefined ? opts.byzantine(w, ss[i]!) : w;
+        for (let j = 0; j < n; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w: out });
+      },
+      schedule: (ms, fn) => q.push(now + ms, { k: "fn", node: i, fn: () => void (epochs[i] === epoch && fn()) }),
+    });
     c.onCheckpoint((cert) => certs[i]!.push(cert));
     c.onDecide((v) => decisions[i]!.push(v));
-  });
+    return c;
+  };
+  const cps = reps.map((r, i) => makeCp(r, i));
   const fetchFor = (i: number, from: number): void => {
+    if (from === opts.refuseFetchFrom) return;
     // i asks `from` for what it misses: `from` sends every batch it holds that i lacks, parents first
     const lacking = reps[from]!.batchIdsInOrder().filter((id) => !reps[i]!.knows(id));
     for (const id of reps[from]!.topological(lacking)) q.push(now + delay(), { k: "batch", to: i, from, bytes: reps[from]!.encodedBatch(id)! });
@@ -87,6 +100,16 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
     certs,
     decisions,
     withheld,
+    wals,
+    restart(i) {
+      epochs[i]!++;
+      const r = new Replica(cfg, ss[i]!, { now: clock });
+      for (const bytes of delivered[i]!) r.receive(bytes, "disk");
+      delivered[i] = [...delivered[i]!];
+      listen(r, i);
+      reps[i] = r;
+      cps[i] = makeCp(r, i, [...wals[i]!]);
+    },
     submit(i, ops, withhold = false) {
       const s = reps[i]!.submit(ops);
       if (withhold) withheld.set(s.id, s.bytes);
@@ -201,6 +224,54 @@ describe("checkpoints over the batch DAG", () => {
     expect(honest[0]!.stateRoot).not.toBe(toHex(new Uint8Array(32).fill(9)));
     expect(honest[0]!.stateRoot).toBe(net.cps[1]!.getFinalState().stateRoot());
   });
+  test("a proposer that withholds its batches forever: the others prevote nil and a later round decides without them", () => {
+    const net = network(4, 7, { refuseFetchFrom: 0 });
+    const a = net.signers.map((s) => s.address);
+    // proposer(0, 0) is participant 0: its value needs a batch nobody else will ever get
+    const hidden = net.submit(0, [order(a[0]!, "sell", 2000, 5)], true);
+    net.cps[0]!.start();
+    const seen = net.submit(1, [order(a[1]!, "buy", 1999, 4)]);
+    net.run(() => [1, 2, 3].every((i) => net.cps[i]!.finality(seen).status === "final" && net.certs[i]!.length > 0), 10_000);
+    const honest = [1, 2, 3].map((i) => net.decisions[i]![0]!);
+    expect(new Set(honest.map(checkpointValueId)).size).toBe(1);
+    expect(honest[0]!.heads).not.toContain(hidden);
+    for (const i of [1, 2, 3]) {
+      expect(net.cps[i]!.finality(seen)).toEqual({ status: "final", height: 0 });
+      expect(net.cps[i]!.finality(hidden)).toEqual({ status: "tentative" });
+      expect(net.reps[i]!.has(hidden)).toBe(false);
+    }
+    // the certificate of height 0 carries q = 3 signatures and the honest replicas' common root
+    const cert = net.certs[1]![0]!;
+    expect(cert.signatures.length).toBe(3);
+    expect(cert.checkpoint.stateRoot).toBe(net.cps[2]!.getFinalState().stateRoot());
+  });
+
+  test("a replica restarted from its delivered batches and write-ahead log resumes its height without a conflicting vote", () => {
+    const net = network(4, 8);
+    const a = net.signers.map((s) => s.address);
+    const first = net.submit(0, [order(a[0]!, "sell", 2000, 5)]);
+    net.run(() => net.cps.every((c) => c.finality(first).status === "final") && net.certs.every((c) => c.length >= 1), 5_000);
+    // height 1 starts; replica 2 crashes right after signing its first message of it
+    const second = net.submit(1, [order(a[1]!, "buy", 2000, 2)]);
+    const signedAt1 = (): number => net.wals[2]!.filter((e) => e.kind === "signed" && e.message.height === 1).length;
+    net.run(() => signedAt1() > 0, 5_000);
+    expect(signedAt1()).toBeGreaterThan(0);
+    expect(net.wals[2]!.filter((e) => e.kind === "decided").length).toBe(1);
+    net.restart(2);
+    const restored = net.cps[2]!;
+    expect(restored.height).toBe(1);
+    expect(restored.getFinalState().stateRoot()).toBe(net.certs[0]![0]!.checkpoint.stateRoot);
+    expect(restored.latestCertificate()?.checkpoint.height).toBe(0);
+    expect(restored.finality(first)).toEqual({ status: "final", height: 0 });
+    net.run(() => net.cps.every((c) => c.finality(second).status === "final"), 5_000);
+    const third = net.submit(2, [{ type: "transfer", from: a[2]!, to: a[3]!, token: "USDC", amount: 7n }]);
+    net.run(() => net.cps.every((c) => c.finality(third).status === "final"), 5_000);
+    for (const c of net.cps) expect(c.finality(third).status).toBe("final");
+    expect(new Set(net.cps.map((c) => c.getFinalState().stateRoot())).size).toBe(1);
+    // nobody holds equivocation evidence against the restarted replica: it re-signed nothing differently
+    for (const c of net.cps) expect(c.evidence().filter((e) => e.sender === a[2])).toEqual([]);
+  });
+
   test("bad checkpoint messages: a value that is not the proposal's, or a proposal by a non-proposer, is refused", () => {
     const net = network(4, 6);
     const value: CheckpointValue = { height: 0, heads: [], stateRoot: toHex(new Uint8Array(32).fill(1)), exitRoot: toHex(new Uint8Array(32).fill(2)), timeMs: net.now() };

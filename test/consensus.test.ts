@@ -65,6 +65,55 @@ describe("quorum", () => {
   });
 });
 
+describe("crash recovery: Tendermint.restore from the own-message log", () => {
+  test("a replica that prevoted V in round 0 resumes in the prevote step and never prevotes again in that round", () => {
+    const before = machine(4, 1);
+    before.step({ type: "start" });
+    const signedBefore = broadcasts(before.step(msg(prop(0, 0, V))));
+    expect(signedBefore.map(brief)).toEqual(["prevote:0:V"]);
+    const after = machine(4, 1, { validValue: () => false }); // even if it would now judge V invalid
+    const outs = after.restore(before.ownMessages());
+    expect(outs).toEqual([{ type: "schedule", step: "prevote", height: 0, round: 0, delayMs: after.timeout("prevote", 0) }]);
+    expect(after.isStarted).toBe(true);
+    expect(after.currentStep).toBe("prevote");
+    // the proposal arrives again (retransmission): no second prevote of round 0, so no equivocation
+    expect(broadcasts(after.step(msg(prop(0, 0, V))))).toEqual([]);
+    expect(after.ownMessages().map(brief)).toEqual(["prevote:0:V"]);
+    // the rest of the round goes on from the restored vote: two more prevotes for V lock and precommit
+    after.step(msg(vote(0, "prevote", 0, V)));
+    expect(broadcasts(after.step(msg(vote(2, "prevote", 0, V)))).map(brief)).toEqual([]); // valid(V) is now false here: no lock
+  });
+
+  test("a non-nil precommit restores the lock: in a later round it prevotes nil for another value (L23)", () => {
+    const before = machine(4, 1);
+    before.step({ type: "start" });
+    before.step(msg(prop(0, 0, V)));
+    before.step(msg(vote(0, "prevote", 0, V)));
+    before.step(msg(vote(2, "prevote", 0, V)));
+    expect(before.locked).toEqual({ value: V, round: 0 });
+    const after = machine(4, 1);
+    after.restore(before.ownMessages());
+    expect(after.locked).toEqual({ value: V, round: 0 });
+    expect(after.currentStep).toBe("precommit");
+    // round 2 (proposer 2) proposes W with validRound −1: a replica locked on V prevotes nil
+    after.step(msg(vote(0, "precommit", 2, null)));
+    after.step(msg(vote(3, "precommit", 2, null))); // f + 1 = 2 senders of round 2: skip to it (L55)
+    expect(after.round).toBe(2);
+    expect(broadcasts(after.step(msg(prop(2, 2, W)))).map(brief)).toEqual(["prevote:2:nil"]);
+  });
+
+  test("a log that is not this replica's, or signs twice in one round, is refused", () => {
+    const other = machine(4, 2);
+    other.step({ type: "start" });
+    const mine = broadcasts(machine(4, 1).step(msg(prop(0, 0, V))));
+    expect(codeOf(() => machine(4, 1).restore(broadcasts(other.step(msg(prop(0, 0, V))))))).toBe("MALFORMED");
+    const twice = [vote(1, "prevote", 0, V), vote(1, "prevote", 0, null)];
+    expect(codeOf(() => machine(4, 1).restore(twice))).toBe("MALFORMED");
+    expect(machine(4, 1).restore([])).toEqual([]);
+    expect(mine).toEqual([]); // not started: nothing signed
+  });
+});
+
 describe("Tendermint state machine (Algorithm 1)", () => {
   test("happy path: proposal → prevote → lock and precommit → decide with the commit", () => {
     // proposer(0, 0) = participant 0

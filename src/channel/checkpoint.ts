@@ -93,7 +93,30 @@ export interface CheckpointerOptions {
   /** Own messages of the current height are re-sent this often until it is decided. Default 200 ms. */
   retransmitMs?: number;
   timeouts?: Partial<TimeoutConfig>;
+  /**
+   * Write-ahead log: called synchronously with each entry **before** the message it records is sent
+   * (own proposals and votes) and at each decision and certificate. A node that must survive a
+   * crash writes them durably and passes them back as `restore` (see {@link CheckpointWalEntry}).
+   */
+  persist?: (entry: CheckpointWalEntry) => void;
+  /** The entries `persist` received before a crash, in order: resume from them (the replica must already hold its persisted batches). */
+  restore?: readonly CheckpointWalEntry[];
 }
+
+/**
+ * What a checkpointer must not forget across a crash (Tendermint keeps the same: a consensus WAL and
+ * the signer's last-signed state). `signed`: a proposal or vote this replica signed (with the value
+ * of its own proposal), logged before it is sent — forgetting it could make the restarted replica
+ * sign a conflicting message in the same round, which is equivocation. `decided`: a decision and its
+ * proof (proposal + commit), from which the final state is recomputed over the replica's persisted
+ * batches. `certificate`: a gathered certificate (peers stop re-sending signatures once they have
+ * theirs). The log grows by one `decided` per height; compaction (a persisted final-state snapshot)
+ * is not done here.
+ */
+export type CheckpointWalEntry =
+  | { kind: "signed"; message: ConsensusMessage; value?: CheckpointValue }
+  | { kind: "decided"; value: CheckpointValue; messages: ConsensusMessage[] }
+  | { kind: "certificate"; certificate: CheckpointCertificate };
 
 export type CheckpointErrorCode = "INVALID_VALUE" | "NOT_A_PARTICIPANT";
 export class CheckpointError extends Error {
@@ -154,7 +177,7 @@ interface Applied {
 
 export class Checkpointer {
   readonly replica: Replica;
-  private readonly o: Required<Omit<CheckpointerOptions, "signer" | "timeouts">> & Pick<CheckpointerOptions, "signer" | "timeouts">;
+  private readonly o: Required<Omit<CheckpointerOptions, "signer" | "timeouts" | "persist" | "restore">> & Pick<CheckpointerOptions, "signer" | "timeouts" | "persist">;
   private readonly separator: Uint8Array;
   private readonly channelId: Hex;
   private readonly participants: Hex[];
@@ -201,6 +224,7 @@ export class Checkpointer {
     this.lastDecisionAt = this.o.now();
     this.tm = this.machine(0);
     this.q = this.tm.q;
+    if (options.restore !== undefined) this.restoreFrom(options.restore);
     replica.on("delivered", () => {
       this.tentativeCache = undefined;
       if (this.tm.isStarted) this.handle(this.tm.step({ type: "valueReady" }));
@@ -356,6 +380,7 @@ export class Checkpointer {
         case "broadcast": {
           const m = out.message;
           const value = m.kind === "proposal" ? this.values.get(m.valueId) : undefined;
+          this.o.persist?.(value === undefined ? { kind: "signed", message: m } : { kind: "signed", message: m, value });
           this.o.send(value === undefined ? { kind: "consensus", message: m } : { kind: "consensus", message: m, value });
           break;
         }
@@ -471,7 +496,14 @@ export class Checkpointer {
   /** L51 at this layer: apply the decided cut to the final state, sign the checkpoint, move to the next height. */
   private decide(d: Extract<ConsensusOutput, { type: "decide" }>): void {
     const v = this.values.get(d.valueId)!;
-    const applied = this.validated.get(d.valueId) ?? this.applyNew(v.heads, v.timeMs);
+    const messages = [d.proposal, ...d.commit];
+    this.o.persist?.({ kind: "decided", value: v, messages });
+    this.commit(v, messages, d.round, true);
+  }
+
+  /** Makes `v` the decision of its height: final state, proof, own checkpoint signature, next height. */
+  private commit(v: CheckpointValue, messages: ConsensusMessage[], round: number, live: boolean): void {
+    const applied = this.validated.get(checkpointValueId(v)) ?? this.applyNew(v.heads, v.timeMs);
     this.finalEngine = applied.engine;
     for (const id of applied.order) {
       this.finalSet.add(id);
@@ -481,10 +513,10 @@ export class Checkpointer {
     this.finalHeads = [...v.heads];
     this.lastTime = v.timeMs;
     this.lastDecisionAt = this.o.now();
-    this.proofs.set(v.height, { value: v, messages: [d.proposal, ...d.commit] });
+    this.proofs.set(v.height, { value: v, messages });
     const checkpoint: CheckpointMessage = { channelId: this.channelId, height: v.height, stateRoot: v.stateRoot, exitRoot: v.exitRoot, time: v.timeMs };
     this.decidedCheckpoints.set(v.height, checkpoint);
-    for (const cb of this.decideListeners) cb(v, this.lastDecisionAt, d.round);
+    if (live) for (const cb of this.decideListeners) cb(v, this.lastDecisionAt, round);
     // next height (the paper's L52–L54)
     this.height_ = v.height + 1;
     this.values.clear();
@@ -496,9 +528,10 @@ export class Checkpointer {
     if (this.o.signer !== undefined) {
       const signature = this.o.signer.sign(checkpointDigest(this.separator, checkpoint));
       this.onSignature({ kind: "signature", height: v.height, signer: this.o.signer.address, signature });
-      this.o.send({ kind: "signature", height: v.height, signer: this.o.signer.address, signature });
+      if (live) this.o.send({ kind: "signature", height: v.height, signer: this.o.signer.address, signature });
     }
     this.checkCertificate(v.height);
+    if (!live) return;
     const buffered = this.future.splice(0);
     for (const { wire, from } of buffered) {
       try {
@@ -538,7 +571,33 @@ export class Checkpointer {
     const cert: CheckpointCertificate = { checkpoint: cp, heads: this.proofs.get(height)!.value.heads, signatures: good.slice(0, this.q) };
     this.certificates.set(height, cert);
     this.signatures.delete(height);
+    this.o.persist?.({ kind: "certificate", certificate: cert });
     for (const cb of this.listeners) cb(cert);
+  }
+
+  /**
+   * Resumes from a write-ahead log (see {@link CheckpointWalEntry}): re-applies the logged decisions
+   * height by height over the replica's batches (stopping at the first whose batches it lacks: peers'
+   * decision proofs bring the rest), keeps the logged certificates, then restores the current height's
+   * own signed messages into its Tendermint instance, which resumes the round it was in.
+   */
+  private restoreFrom(entries: readonly CheckpointWalEntry[]): void {
+    const decided = new Map<number, Extract<CheckpointWalEntry, { kind: "decided" }>>();
+    const signed: Extract<CheckpointWalEntry, { kind: "signed" }>[] = [];
+    for (const e of entries) {
+      if (e.kind === "decided") decided.set(e.value.height, e);
+      else if (e.kind === "signed") signed.push(e);
+      else if (e.kind === "certificate") this.certificates.set(e.certificate.checkpoint.height, e.certificate);
+    }
+    for (let h = 0; decided.has(h); h++) {
+      const d = decided.get(h)!;
+      if (!d.value.heads.every((id) => this.replica.has(id))) break;
+      this.commit(d.value, d.messages, d.messages[0]?.round ?? 0, false);
+    }
+    const own = signed.filter((e) => e.message.height === this.height_);
+    for (const e of own) if (e.value !== undefined) this.values.set(checkpointValueId(e.value), e.value);
+    this.handle(this.tm.restore(own.map((e) => e.message)));
+    this.maybeStart();
   }
 
   /** Cadence: start the height when batches are pending and the interval has passed. */

@@ -31,10 +31,12 @@
  * **progress** — once the network healed and the honest replicas converged, each honest replica
  * submits one more op, and every honest replica must decide a height above the highest decided when
  * the network healed, with those ops final (a failure only while the Byzantine participants, plus a
- * replica crashed for good, are at most f = ⌊(n−1)/3⌋). The crash loses the Checkpointer's in-memory state: the
- * restarted replica gets a fresh Checkpointer (height 0, it catches up from its peers' decision
- * proofs; the old instance is silenced at the crash) and is **excluded from the progress check**
- * (its decisions still count for agreement).
+ * replica crashed for good, are at most f = ⌊(n−1)/3⌋). What survives a crash is what a real node writes
+ * durably: its delivered batches and its Checkpointer's write-ahead log (own signed proposals and votes,
+ * logged before they are sent; decisions; certificates). The restarted replica rebuilds its final
+ * state from them, resumes the round it was in without signing anything that conflicts with what it
+ * signed before the crash, catches up on later heights from its peers' decision proofs, and is held
+ * to the same progress check as the others (the old instance is silenced at the crash).
  */
 import { createHash } from "node:crypto";
 import { Engine } from "../core/engine.js";
@@ -54,7 +56,7 @@ import { encodeMessage } from "../sync/protocol.js";
 import type { SyncMode } from "../sync/reconcile.js";
 import { Prng, SimNetwork, type Partition, type SimFaults, type SimTransport } from "../sync/simNetwork.js";
 import { silentLogger, stderrLogger, type Logger, type PeerId, type Transport, type TransportHandlers } from "../sync/transport.js";
-import { checkpointValueId, type Checkpointer } from "../channel/checkpoint.js";
+import { checkpointValueId, type Checkpointer, type CheckpointWalEntry } from "../channel/checkpoint.js";
 import { attachCheckpointer, muxTransport } from "../channel/consensus/attach.js";
 
 /* ───────────────────────────── identities ───────────────────────────── */
@@ -315,11 +317,11 @@ export interface SimReport {
   byzantineResults: { address: Hex; batches: number; accepted: number; rejectedByCode: Record<string, number> }[];
   /** Batches authored by the others after the crash of a replica (it must not stop them). */
   batchesAfterCrash: number;
-  /** Checkpoints decided (highest decided height + 1) by the first honest replica that did not restart. */
+  /** Checkpoints decided (highest decided height + 1) by the first honest replica compared. */
   heights: number;
   /** No two honest replicas decided different values at one height. */
   agreement: boolean;
-  /** After healing, every honest replica (the restarted one excluded) decided a higher height, with the new ops final. */
+  /** After healing, every honest replica (the restarted one included) decided a higher height, with the new ops final. */
   progress: boolean;
   /** Highest decided height when the network had healed and the honest replicas converged (-1: none). */
   heightAtHeal: number;
@@ -345,6 +347,8 @@ interface Node {
   driver: FlowDriver;
   /** Encoded delivered batches in delivery order: what survives a crash. */
   persisted: Uint8Array[];
+  /** The Checkpointer's write-ahead log (own signed messages, decisions, certificates): survives a crash too. */
+  wal: CheckpointWalEntry[];
   up: boolean;
 }
 
@@ -512,6 +516,8 @@ export function runSimulation(opts: SimOptions): SimReport {
       transport: node.gate,
       clock,
       signer: node.signer,
+      restore: node.wal,
+      persist: (e) => node.wal.push(e),
       now: () => EPOCH_MS + Math.floor(net.now()),
       checkpointIntervalMs: 20,
       onMissing: () => void node.channel.syncWithPeers(),
@@ -551,6 +557,7 @@ export function runSimulation(opts: SimOptions): SimReport {
       restarted: false,
       driver: new FlowDriver(channel, split.queues[i] ?? [], split.seedOrderIds),
       persisted: [],
+      wal: [],
       up: true,
     } as Node;
     makeCheckpointer(node);
@@ -606,10 +613,11 @@ export function runSimulation(opts: SimOptions): SimReport {
         victim.channel = makeChannel(victim.index, victim.transport, victim.sync, replica);
         victim.driver.channel = victim.channel;
         victim.restarted = true;
-        makeCheckpointer(victim);
         persist(victim);
         victim.up = true;
         net.restart(victim.address);
+        // after the restart: timers set while the node is down belong to the dead incarnation
+        makeCheckpointer(victim);
         schedule(victim, net.now() + 1);
       });
     }
@@ -719,10 +727,10 @@ export function runSimulation(opts: SimOptions): SimReport {
   report.converged = net.runUntilTrue(() => ++checks % 16 === 0 && agreed(), settleFrom + 60_000) || agreed();
 
   // Consensus progress after healing: one more op from each honest replica, then every honest
-  // replica (the restarted one excluded: see the module doc) must decide past the height at healing.
+  // replica (the restarted one included) must decide past the height at healing.
   const highestDecided = (): number => Math.max(-1, ...decided.keys());
   report.heightAtHeal = highestDecided();
-  const progressNodes = compared().filter((x) => !x.restarted);
+  const progressNodes = compared();
   const fresh: Hex[] = [];
   for (const x of consensusOn ? compared() : []) {
     x.channel.transfer({ to: addresses[(x.index + 1) % n] as Hex, token: "sim:B", amount: 1n });

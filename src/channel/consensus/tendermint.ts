@@ -329,6 +329,53 @@ export class Tendermint {
     return t.precommitBaseMs + round * t.precommitDeltaMs;
   }
 
+  /**
+   * Crash recovery: resumes this height from the messages this replica had signed at it before a
+   * crash (its write-ahead log, in signing order). What a correct process must not forget across a
+   * restart is what it signed — re-voting differently in a round it already voted in is equivocation
+   * (Tendermint persists exactly this: the consensus WAL and the signer's last-sign state). Restored:
+   * round_p = the highest round signed in; step_p = the step after the last message of that round
+   * (proposal ⇒ propose, prevote ⇒ prevote, precommit ⇒ precommit), so no rule signs again what was
+   * signed; lockedValue_p/lockedRound_p = the latest non-nil own precommit (L38–L40 lock exactly when
+   * precommitting a value), validValue_p/validRound_p the same (a liveness hint, recomputed from
+   * prevotes as they arrive). The current step's timeout is scheduled (L21/L35/L48 may have fired
+   * before the crash; scheduling again only affects liveness). Call on a fresh instance, before any
+   * other input; an empty log is a no-op (the host starts the height normally).
+   *
+   * Throws ConsensusError MALFORMED if a message is not this replica's, or of another height, or the
+   * log signs two different messages of one kind in one round (the log is not this instance's).
+   */
+  restore(signed: readonly ConsensusMessage[]): ConsensusOutput[] {
+    const out: ConsensusOutput[] = [];
+    if (signed.length === 0) return out;
+    if (this.started) throw new ConsensusError("MALFORMED", "restore needs a fresh instance");
+    const self = this.cfg.signer?.address.toLowerCase();
+    if (self === undefined) throw new ConsensusError("MALFORMED", "an observer signs nothing to restore");
+    let round = 0;
+    for (const m of signed) {
+      if (m.sender.toLowerCase() !== self || m.height !== this.height) throw new ConsensusError("MALFORMED", "restore takes this replica's own messages of this height");
+      if (!Number.isSafeInteger(m.round) || m.round < 0 || m.round > this.limits.maxRound) throw new ConsensusError("MALFORMED", "round out of range");
+      const log = this.log(m.round);
+      const mine = m.kind === "proposal" ? [...log.proposals.values()] : (m.kind === "prevote" ? log.prevotes : log.precommits).get(m.sender) ?? [];
+      if (mine.length > 0) throw new ConsensusError("MALFORMED", `two own ${m.kind}s in round ${m.round}`);
+      this.store(m, out);
+      this.own.push(m);
+      round = Math.max(round, m.round);
+      if (m.kind === "precommit" && m.valueId !== null && m.round >= this.lockedRound) {
+        this.lockedValue = this.validValue = m.valueId;
+        this.lockedRound = this.validRound = m.round;
+      }
+    }
+    const last = this.rounds.get(round)!;
+    const step: Step = last.precommits.has(self as Hex) ? "precommit" : last.prevotes.has(self as Hex) ? "prevote" : "propose";
+    this.started = true;
+    this.round_ = round;
+    this.step_ = step;
+    out.push({ type: "schedule", step, height: this.height, round, delayMs: this.timeout(step, round) });
+    this.run(out);
+    return out;
+  }
+
   /* ─────────────── input ─────────────── */
 
   /** Applies one input; returns what it caused. Throws {@link ConsensusError} on bad input (nothing changes then). */
