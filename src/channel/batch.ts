@@ -14,7 +14,7 @@
  *   safe integers here.
  */
 import { createHash } from "node:crypto";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../core/keccak.js";
 import type { Op } from "../core/ops.js";
 import { DEFAULT_CODEC_LIMITS, encodeBatch, encodePayload, type CodecLimits } from "./codec.js";
 import { recoverAddress, type Hex, type Signer } from "./identity.js";
@@ -64,8 +64,8 @@ export const BATCH_TYPES = {
 } as const;
 
 const enc = new TextEncoder();
-const DOMAIN_TYPEHASH = keccak_256(enc.encode("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
-const BATCH_TYPEHASH = keccak_256(enc.encode("Batch(bytes32 channelId,address author,uint64 seq,bytes32[] parents,bytes32 payloadDigest,uint64 timestamp)"));
+const DOMAIN_TYPEHASH = keccak256(enc.encode("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
+const BATCH_TYPEHASH = keccak256(enc.encode("Batch(bytes32 channelId,address author,uint64 seq,bytes32[] parents,bytes32 payloadDigest,uint64 timestamp)"));
 
 export class BatchError extends Error {
   override readonly name = "BatchError";
@@ -81,11 +81,11 @@ export class BatchError extends Error {
 export function domainSeparator(domain: BatchDomain): Uint8Array {
   const buf = new Uint8Array(5 * 32);
   buf.set(DOMAIN_TYPEHASH, 0);
-  buf.set(keccak_256(enc.encode(EIP712_DOMAIN_NAME)), 32);
-  buf.set(keccak_256(enc.encode(EIP712_DOMAIN_VERSION)), 64);
+  buf.set(keccak256(enc.encode(EIP712_DOMAIN_NAME)), 32);
+  buf.set(keccak256(enc.encode(EIP712_DOMAIN_VERSION)), 64);
   buf.set(uint256(BigInt(domain.chainId)), 96);
   buf.set(hexTo(domain.verifyingContract, 20), 128 + 12);
-  return keccak_256(buf);
+  return keccak256(buf);
 }
 
 /**
@@ -100,15 +100,15 @@ export function batchDigest(separator: Uint8Array, header: BatchHeader): Uint8Ar
   s.set(uint256(BigInt(header.seq)), 96);
   const parents = new Uint8Array(32 * header.parents.length);
   header.parents.forEach((p, i) => parents.set(hexTo(p, 32), 32 * i));
-  s.set(keccak_256(parents), 128);
+  s.set(keccak256(parents), 128);
   s.set(hexTo(header.payloadDigest, 32), 160);
   s.set(uint256(BigInt(header.timestamp)), 192);
   const m = new Uint8Array(2 + 64);
   m[0] = 0x19;
   m[1] = 0x01;
   m.set(separator, 2);
-  m.set(keccak_256(s), 34);
-  return keccak_256(m);
+  m.set(keccak256(s), 34);
+  return keccak256(m);
 }
 
 /** 0x-hex of bytes. */

@@ -18,7 +18,7 @@
  * Digests are computed with @noble/hashes keccak (no viem on the hot path); the tests check them
  * against viem's `hashTypedData` with exactly these type definitions.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../core/keccak.js";
 import type { Hex } from "./identity.js";
 
 /** The certified checkpoint, as the settlement contract verifies it (viem `types` shape). */
@@ -104,9 +104,9 @@ export class TypedDataError extends Error {
 }
 
 const enc = new TextEncoder();
-const CHECKPOINT_TYPEHASH = keccak_256(enc.encode(CHECKPOINT_TYPE_STRING));
-const PROPOSAL_TYPEHASH = keccak_256(enc.encode(PROPOSAL_TYPE_STRING));
-const VOTE_TYPEHASH = keccak_256(enc.encode(VOTE_TYPE_STRING));
+const CHECKPOINT_TYPEHASH = keccak256(enc.encode(CHECKPOINT_TYPE_STRING));
+const PROPOSAL_TYPEHASH = keccak256(enc.encode(PROPOSAL_TYPE_STRING));
+const VOTE_TYPEHASH = keccak256(enc.encode(VOTE_TYPE_STRING));
 
 /** EIP-712 digest of a checkpoint under the channel domain whose separator is `separator` (`batch.ts` domainSeparator). */
 export function checkpointDigest(separator: Uint8Array, m: CheckpointMessage): Uint8Array {
@@ -128,8 +128,8 @@ function digest(separator: Uint8Array, words: Uint8Array[]): Uint8Array {
   m[0] = 0x19;
   m[1] = 0x01;
   m.set(separator, 2);
-  m.set(keccak_256(s), 34);
-  return keccak_256(m);
+  m.set(keccak256(s), 34);
+  return keccak256(m);
 }
 
 function bytes32(hex: string): Uint8Array {

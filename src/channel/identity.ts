@@ -16,7 +16,7 @@
  */
 import { createRequire } from "node:module";
 import { secp256k1 as noble } from "@noble/curves/secp256k1.js";
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../core/keccak.js";
 import { type RoleName, RoleNames } from "../core/roles.js";
 
 /** 0x-prefixed hex string. Addresses are lower-case, 40 hex digits; digests 64. */
@@ -128,7 +128,7 @@ export const secpBackend: SecpBackend = nativeSecp ?? nobleSecp;
 
 /** Lower-case 0x-address of an uncompressed public key (65 bytes, 0x04 ‖ X ‖ Y). */
 export function addressOfPublicKey(publicKey: Uint8Array): Hex {
-  return ("0x" + Buffer.from(keccak_256(publicKey.subarray(1, 65)).subarray(12)).toString("hex")) as Hex;
+  return ("0x" + Buffer.from(keccak256(publicKey.subarray(1, 65)).subarray(12)).toString("hex")) as Hex;
 }
 
 /** A private key that signs 32-byte digests. */

@@ -30,7 +30,8 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createRequire } = require("node:module");
 const req = createRequire(workerData.base);
-const { keccak_256 } = req("@noble/hashes/sha3.js");
+const createKeccakHash = req("keccak");
+const keccak_256 = (b) => createKeccakHash("keccak256").update(Buffer.from(b.buffer, b.byteOffset, b.byteLength)).digest();
 let recover;
 try {
   const secp = req("secp256k1");

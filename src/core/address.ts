@@ -8,7 +8,7 @@
  * so such an account can be settled only by an operator that knows the mapping — fine for replays,
  * and real channels give real addresses.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 
 const ADDRESS_PATTERN = /^0x[0-9a-fA-F]{40}$/;
@@ -20,7 +20,7 @@ export function isAddress(value: string): boolean {
 /** Lower-case address for `name`: itself if it is an address, else the derived pseudo-address. */
 export function addressFor(kind: "account" | "token", name: string): string {
   if (isAddress(name)) return name.toLowerCase();
-  return "0x" + bytesToHex(keccak_256(utf8ToBytes(`semilattice:${kind}:${name}`)).subarray(12));
+  return "0x" + bytesToHex(keccak256(utf8ToBytes(`semilattice:${kind}:${name}`)).subarray(12));
 }
 
 /** The exit-root address that holds collected protocol fees. */

@@ -23,7 +23,7 @@
  * `withdrawn − paid` on a mid-channel withdrawal and `amount + withdrawn − paid` on the final claim, so
  * each unit leaves once. Σ (amount + withdrawn) ≤ Σ deposits for every token.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
 import { PROTOCOL_ADDRESS } from "./address.js";
 import { merkleProof, merkleRoot, toHex } from "./merkle.js";
@@ -89,7 +89,7 @@ export function exitLeafHash(leaf: ExitLeaf): Uint8Array {
   encoded.set(hexToBytes(leaf.tokenAddress.slice(2)), 44);
   encoded.set(hexToBytes(leaf.amount.toString(16).padStart(64, "0")), 64);
   encoded.set(hexToBytes(leaf.withdrawn.toString(16).padStart(64, "0")), 96);
-  return keccak_256(keccak_256(encoded));
+  return keccak256(keccak256(encoded));
 }
 
 /** 0x-hex root over the leaves (in the order given: {@link exitLeaves} sorts them). */

@@ -7,7 +7,7 @@
  * keccak256(min(a,b) ‖ max(a,b)); an odd last node is promoted unchanged. A proof is the list of
  * siblings from leaf to root.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 
 export function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -19,7 +19,7 @@ export function hashPair(a: Uint8Array, b: Uint8Array): Uint8Array {
     out.set(b, 0);
     out.set(a, 32);
   }
-  return keccak_256(out);
+  return keccak256(out);
 }
 
 /** Root of the tree over `leaves` (32-byte hashes); 32 zero bytes for no leaves. */

@@ -12,7 +12,7 @@
  *   never be replayed as a close.
  * - An **exit leaf** on chain is `(account, token, amount, withdrawn)` (`src/core/exit.ts`).
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../core/keccak.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { checkpointDigest, type CheckpointMessage } from "../channel/checkpointTypes.js";
 import { recoverAddress, type Hex, type Signer } from "../channel/identity.js";
@@ -65,7 +65,7 @@ export class CertificateError extends Error {
   }
 }
 
-const CLOSE_TYPEHASH = keccak_256(new TextEncoder().encode(CLOSE_TYPE_STRING));
+const CLOSE_TYPEHASH = keccak256(new TextEncoder().encode(CLOSE_TYPE_STRING));
 
 /** EIP-712 digest of the `Close` message for `cp` under the channel domain `separator`. */
 export function closeDigest(separator: Uint8Array, cp: CheckpointMessage): Uint8Array {
@@ -81,8 +81,8 @@ export function closeDigest(separator: Uint8Array, cp: CheckpointMessage): Uint8
   m[0] = 0x19;
   m[1] = 0x01;
   m.set(separator, 2);
-  m.set(keccak_256(words), 34);
-  return keccak_256(m);
+  m.set(keccak256(words), 34);
+  return keccak256(m);
 }
 
 /**

@@ -27,7 +27,7 @@
  *   (nil ↔ value) to the other half, and both to every third peer.
  * Byzantine replicas are excluded from the agreement / validity / termination checks.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../../core/keccak.js";
 import { toHex } from "../batch.js";
 import { createSigner, recoverAddress, type Hex, type Signer } from "../identity.js";
 import { ConsensusError, messageDigest, Tendermint, type ConsensusMessage, type ConsensusOutput, type SignedProposal, type SignedVote, type Step, type TimeoutConfig } from "./tendermint.js";
@@ -162,12 +162,12 @@ type SimEvent =
   | { k: "retransmit"; node: number }
   | { k: "start"; node: number; height: number };
 
-const SIM_CHANNEL: Hex = toHex(keccak_256(new TextEncoder().encode("semilattice consensus sim channel")));
-const SIM_SEPARATOR = keccak_256(new TextEncoder().encode("semilattice consensus sim domain"));
+const SIM_CHANNEL: Hex = toHex(keccak256(new TextEncoder().encode("semilattice consensus sim channel")));
+const SIM_SEPARATOR = keccak256(new TextEncoder().encode("semilattice consensus sim domain"));
 
 /** Deterministic signer of simulated replica `i` (keys are fixed; they are not secrets). */
 export function simSigner(i: number): Signer {
-  return createSigner(keccak_256(new TextEncoder().encode(`semilattice consensus sim key ${i}`)));
+  return createSigner(keccak256(new TextEncoder().encode(`semilattice consensus sim key ${i}`)));
 }
 
 const signerCache: Signer[] = [];
@@ -234,7 +234,7 @@ export function runConsensusSim(o: ConsensusSimOptions): ConsensusSimResult {
   let messagesSent = 0;
 
   const valueId = (tag: string, valid: boolean): Hex => {
-    const id = toHex(keccak_256(new TextEncoder().encode(`${o.seed}/${tag}`)));
+    const id = toHex(keccak256(new TextEncoder().encode(`${o.seed}/${tag}`)));
     registry.set(id, valid);
     return id;
   };
