@@ -5,7 +5,8 @@
  *   `t:<symbol>`  token: decimals, address
  *   `a:<id>`      account: address, roles, free / reserved / LP shares sorted by key
  *   `p:<id>`      pool: tokens, fee, reserves, supply, then (once used) lock policy, open locks, S/O sums, fee votes
- *   `m:<id>`      market: config and every resting order in priority order (`encodeMarket`)
+ *   `m:<id>`      market: config, then each live price level in priority order with the SHA-256 of its
+ *                 orders (`marketLeafText`: a changed market rehashes only its changed levels)
  *   `o:<asset>`   oracle: staleness limit and each oracle's latest report (`encodeAssetPrices`)
  *   `l:<asset>`   lending reserve: config, indexes, rates, cash, scaled supply/debt per account (`encodeReserve`)
  *   `pm:<id>`, `pa:<id>`, `pg`  perpetuals: market (params, funding, positions), account quote
@@ -16,12 +17,12 @@
  * Amounts are decimal integers, so the root is the same on every machine and in every run.
  *
  * Cost: changed entities are rehashed (the engine marks them dirty as it mutates them), then the
- * inner nodes are recomputed: O(dirty leaf bytes + leaves). A market leaf covers its whole book,
- * so a changed market costs O(its resting orders).
+ * inner nodes are recomputed: O(dirty leaf bytes + leaves). A changed market costs O(its live
+ * levels + the orders of the levels that changed).
  */
 import { createHash } from "node:crypto";
 import { encodeLockState } from "./amm/lockswap.js";
-import { encodeMarket } from "./orderbook/market.js";
+import { marketLeafText } from "./orderbook/market.js";
 import { encodeAssetPrices } from "./oracle.js";
 import { encodeReserve } from "./lending/pool.js";
 import { encodePerpsLeaf } from "./perps/market.js";
@@ -47,7 +48,7 @@ export class StateRootCache {
     state.dirtyAccounts.clear();
     for (const pool of state.dirtyPools) this.put(`p:${pool.id}`, encodePool(pool));
     state.dirtyPools.clear();
-    for (const market of state.dirtyMarkets) this.put(`m:${market.id}`, encodeMarket(market));
+    for (const market of state.dirtyMarkets) this.put(`m:${market.id}`, marketLeafText(market));
     state.dirtyMarkets.clear();
     for (const prices of state.oracle.dirty) this.put(`o:${prices.asset}`, encodeAssetPrices(prices));
     state.oracle.dirty.clear();

@@ -75,6 +75,18 @@ export interface Level {
   count: number;
   head: Order | null;
   tail: Order | null;
+  /**
+   * Cached SHA-256 (hex) of this level's orders as the state root encodes them (`levelDigest` in
+   * market.ts); undefined = stale. Every change to the level's orders (append, unlink, a partial
+   * fill or partial cancel changing an order's lots and reservation) must clear it: see
+   * {@link touchLevel}. A property test recomputes every digest from scratch to check this.
+   */
+  digest: string | undefined;
+}
+
+/** Marks a level's cached digest stale (call on every change to its orders' lots or reservations). */
+export function touchLevel(level: Level): void {
+  level.digest = undefined;
 }
 
 /** The `level` of an order not (yet) on the book. Never mutated. */
@@ -87,6 +99,7 @@ export const DETACHED: Level = Object.freeze({
   count: 0,
   head: null,
   tail: null,
+  digest: undefined,
 }) as Level;
 
 /** One side of a book (all bids or all asks). */
@@ -124,11 +137,13 @@ export class BookSide {
         count: 0,
         head: null,
         tail: null,
+        digest: undefined,
       };
       this.levels.set(order.priceTicks, level);
       this.push(level);
     }
     if (level.count === 0) this.liveLevels++;
+    level.digest = undefined;
     order.level = level;
     order.prev = level.tail;
     order.next = null;
@@ -148,6 +163,7 @@ export class BookSide {
     else order.next.prev = order.prev;
     order.prev = null;
     order.next = null;
+    level.digest = undefined;
     level.count--;
     level.totalLots -= order.lots;
     if (level.count === 0) {

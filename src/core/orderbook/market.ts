@@ -12,7 +12,8 @@ import type { CreateMarketOp, Side } from "../ops.js";
 import type { Accepted } from "../results.js";
 import type { Account, EngineState } from "../state.js";
 import { requireAmount, requireId, requireInt, requireToken } from "../validate.js";
-import { BookSide, type Order } from "./book.js";
+import { createHash } from "node:crypto";
+import { BookSide, type Level, type Order } from "./book.js";
 
 /** Highest maker or taker fee: 100000 ppm = 10%. */
 export const MAX_FEE_PPM = 100_000;
@@ -180,16 +181,53 @@ export function getOrder(market: Market, orderId: number): OrderView | undefined
  * ```
  */
 export function encodeMarket(market: Market): string {
-  const parts: string[] = [
-    `market ${market.id} ${market.base} ${market.quote} ${market.lotSize} ${market.tickSize} ${market.makerFeePpm} ${market.takerFeePpm}\n`,
-  ];
-  for (const side of [market.bids, market.asks]) {
-    side.forEachLevel((level) => {
-      for (let o = level.head; o !== null; o = o.next) {
-        parts.push(`${o.side} ${o.priceTicks} ${o.id} ${o.account.id} ${o.lots} ${o.reserved}\n`);
-      }
-      return true;
-    });
+  return marketHeader(market) + [market.bids, market.asks].map(sideOrders).join("");
+}
+
+function marketHeader(market: Market): string {
+  return `market ${market.id} ${market.base} ${market.quote} ${market.lotSize} ${market.tickSize} ${market.makerFeePpm} ${market.takerFeePpm}\n`;
+}
+
+function sideOrders(side: BookSide): string {
+  const parts: string[] = [];
+  side.forEachLevel((level) => {
+    parts.push(levelOrders(level));
+    return true;
+  });
+  return parts.join("");
+}
+
+/** A live level's orders, FIFO, one `encodeMarket` line each. */
+function levelOrders(level: Level): string {
+  let text = "";
+  for (let o = level.head; o !== null; o = o.next) text += `${o.side} ${o.priceTicks} ${o.id} ${o.account.id} ${o.lots} ${o.reserved}\n`;
+  return text;
+}
+
+/** SHA-256 (hex) of {@link levelOrders}; cached on the level until it changes (`touchLevel`), unless `fresh`. */
+export function levelDigest(level: Level, fresh = false): string {
+  if (!fresh && level.digest !== undefined) return level.digest;
+  const digest = createHash("sha256").update(levelOrders(level)).digest("hex");
+  level.digest = digest;
+  return digest;
+}
+
+/**
+ * The market's state-root leaf text: the {@link encodeMarket} header, then one line per live level
+ * in priority order (bids best first, then asks best first): `L <buy|sell> <priceTicks> <digest>`,
+ * where digest is SHA-256 of the level's `encodeMarket` order lines. A changed market then costs
+ * O(levels + orders of the changed levels) instead of O(all resting orders): only levels whose orders
+ * changed since the last root are rehashed. Two books with the same orders in the same priority
+ * order have the same text, whatever their history. `fresh` recomputes every digest (a check).
+ */
+export function marketLeafText(market: Market, fresh = false): string {
+  const parts: string[] = [marketHeader(market)];
+  for (const [side, name] of [
+    [market.bids, "buy"],
+    [market.asks, "sell"],
+  ] as const) {
+    // a full walk: sorting the live levels by key beats the best-first frontier walk of forEachLevel
+    for (const level of side.liveLevelList().sort((a, b) => a.key - b.key)) parts.push(`L ${name} ${level.priceTicks} ${levelDigest(level, fresh)}\n`);
   }
   return parts.join("");
 }

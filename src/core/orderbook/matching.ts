@@ -42,6 +42,7 @@ import {
   MAX_ORDERS_PER_ACCOUNT,
   MAX_ORDERS_PER_MARKET,
   MAX_PRICE_TICKS,
+  touchLevel,
   type BookSide,
   type Order,
 } from "./book.js";
@@ -210,6 +211,7 @@ export function applyCancelOrder(state: EngineState, op: CancelOrderOp): Accepte
   order.lots -= lots;
   order.level.totalLots -= lots;
   order.reserved -= freed;
+  touchLevel(order.level);
   // Perp orders reserve nothing (perLot 0): releasing 0 would write a zero balance entry.
   if (freed > 0n) release(state, order.account, order.side === "buy" ? market.quote : market.base, freed);
   if (order.reserved < BigInt(order.lots) * order.level.perLot) reservationBroken(order);
@@ -322,6 +324,7 @@ function match(
     } else {
       maker.lots -= k;
       level.totalLots -= k;
+      touchLevel(level);
       if (maker.reserved < BigInt(maker.lots) * level.perLot) reservationBroken(maker);
     }
   }

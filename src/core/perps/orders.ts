@@ -27,7 +27,7 @@
 import { reject } from "../errors.js";
 import { collectFee } from "../ledger.js";
 import { feeUp, PPM } from "../math.js";
-import { MAX_LEVELS_PER_SIDE, MAX_LOTS, MAX_ORDERS_PER_ACCOUNT, MAX_ORDERS_PER_MARKET, MAX_PRICE_TICKS } from "../orderbook/book.js";
+import { MAX_LEVELS_PER_SIDE, MAX_LOTS, MAX_ORDERS_PER_ACCOUNT, MAX_ORDERS_PER_MARKET, MAX_PRICE_TICKS, touchLevel } from "../orderbook/book.js";
 import { fokFillable, newResult, removeResting, rest, statusOf, type PlacedOrder } from "../orderbook/matching.js";
 import type { MarketOrderOp, PlaceOrderOp, SelfTradePrevention, Side, TimeInForce } from "../ops.js";
 import type { Accepted, OrderResult } from "../results.js";
@@ -282,6 +282,7 @@ export function matchPerp(
     } else {
       maker.lots -= k;
       level.totalLots -= k;
+      touchLevel(level);
     }
   }
   result.filledLots = lots - remaining;
