@@ -49,7 +49,7 @@ interface Net {
  * proposal's sender, which answers with what it holds. `byzantine` rewrites a node's outgoing
  * proposals (value and signature).
  */
-function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number; refuseFetchFrom?: number } = {}): Net {
+function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number; refuseFetchFrom?: number; rebaseHeights?: number } = {}): Net {
   const rand = prng(seed);
   const ss = makeSigners(n);
   const cfg = configFor(ss);
@@ -73,6 +73,7 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
       now: clock,
       checkpointIntervalMs: 20,
       persist: (e) => wals[i]!.push(e),
+      ...(opts.rebaseHeights !== undefined ? { rebaseHeights: opts.rebaseHeights } : {}),
       ...(restore !== undefined ? { restore } : {}),
       send: (w, to) => {
         if (epochs[i] !== epoch) return; // a crashed incarnation says nothing more
@@ -244,6 +245,42 @@ describe("checkpoints over the batch DAG", () => {
     const cert = net.certs[1]![0]!;
     expect(cert.signatures.length).toBe(3);
     expect(cert.checkpoint.stateRoot).toBe(net.cps[2]!.getFinalState().stateRoot());
+  });
+
+  test("speculation undone: honest replicas that checked a wrong-root proposal rebuild the final state, equal to a straight replay", () => {
+    // proposer 0 lies about the state root in every round it proposes: honest replicas apply its cut in
+    // place, find the roots wrong, and must rebuild (clone of the base every 2 heights + replayed cuts)
+    const net = network(4, 9, {
+      rebaseHeights: 2,
+      byzIndex: 0,
+      byzantine: (w, signer) => {
+        if (w.kind !== "consensus" || w.message.kind !== "proposal" || w.value === undefined) return w;
+        const value: CheckpointValue = { ...w.value, stateRoot: toHex(new Uint8Array(32).fill(9)) };
+        const body = { kind: "proposal" as const, height: w.message.height, round: w.message.round, valueId: checkpointValueId(value), validRound: w.message.validRound };
+        return { kind: "consensus", message: { ...body, sender: signer.address, signature: signer.sign(messageDigest(SEP, CHANNEL_ID, body)) }, value };
+      },
+    });
+    const a = net.signers.map((s) => s.address);
+    const ids: Hex[] = [];
+    for (let k = 0; k < 8; k++) {
+      const i = 1 + (k % 3);
+      ids.push(net.submit(i, [order(a[i]!, k % 2 === 0 ? "buy" : "sell", 1995 + k, 1 + k), { type: "transfer", from: a[i]!, to: a[0]!, token: "USDC", amount: BigInt(k + 1) }]));
+      net.run(() => [1, 2, 3].every((j) => net.cps[j]!.finality(ids[k]!).status === "final"), 10_000);
+    }
+    const honest = [1, 2, 3].map((j) => net.cps[j]!);
+    for (const c of honest) for (const id of ids) expect(c.finality(id).status).toBe("final");
+    expect(honest.reduce((n, c) => n + c.stats.rebuilds, 0)).toBeGreaterThan(0);
+    expect(honest.every((c) => c.stats.baseClones >= 1)).toBe(true);
+    const roots = honest.map((c) => c.getFinalState().stateRoot());
+    expect(new Set(roots).size).toBe(1);
+    // every decided height's root is what q replicas certified
+    for (const cert of net.certs[1]!) expect(cert.checkpoint.stateRoot).toBe(net.decisions[1]![cert.checkpoint.height]!.stateRoot);
+    // a replica rebuilt from replica 1's batches and log (straight replay, no speculation) gets the same state
+    const wal = net.wals[1]!;
+    net.restart(1);
+    expect(net.cps[1]!.stats.rebuilds).toBe(0);
+    expect(net.cps[1]!.getFinalState().stateRoot()).toBe(roots[0]);
+    expect(net.cps[1]!.height).toBe(wal.filter((e) => e.kind === "decided").length);
   });
 
   test("a replica restarted from its delivered batches and write-ahead log resumes its height without a conflicting vote", () => {

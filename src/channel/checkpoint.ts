@@ -19,6 +19,16 @@
  *   `maxMissing` ids, more is invalid; waiting is bounded by timeoutPropose, after which Tendermint
  *   prevotes nil); the heads cover the previous decision's heads; its own recomputation gives the
  *   same stateRoot and exitRoot; timeMs > the previous decision's time and ≤ its clock + `maxDriftMs`.
+ * - **Final state without a copy per height.** Checking a value means computing the state it leads
+ *   to. That is done *in place* on the working final engine (`live`): the candidate cut is applied
+ *   on top of it as a speculation. When the value checked (or proposed) is the one decided — every
+ *   height without faults — the speculation simply becomes the new final state: each op is applied
+ *   once more than tentatively, and nothing is copied. A speculation that is not decided (another
+ *   value validated, or decided, in a later round) is undone by rebuilding the final state: a clone
+ *   of `base` (the final state at an earlier height) with the decided cuts since replayed in their
+ *   order. `base` is re-cloned every {@link REBASE_HEIGHTS} heights or {@link REBASE_OPS} ops, so a
+ *   clone costs O(state) once per many heights and a rebuild replays a bounded number of ops.
+ *   (Before: one full engine clone per height per replica; `npm run bench -- --only consensus`.)
  * - **Tentative state** ({@link Checkpointer.getCurrentState}): the final state plus the pending
  *   batches (delivered, not yet final) in the same order, rebuilt lazily after a change.
  * - **Certificate**: after deciding, each replica signs `Checkpoint{channelId, height, stateRoot,
@@ -36,7 +46,7 @@
  * catch-up (a message from an older height is answered with that height's decision proof) give the
  * gossip the algorithm assumes.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../core/keccak.js";
 import { Engine } from "../core/engine.js";
 import type { Result } from "../core/results.js";
 import { cloneEngine } from "../core/snapshot.js";
@@ -93,6 +103,10 @@ export interface CheckpointerOptions {
   /** Own messages of the current height are re-sent this often until it is decided. Default 200 ms. */
   retransmitMs?: number;
   timeouts?: Partial<TimeoutConfig>;
+  /** The final-state rebuild base is re-cloned after this many decided heights (default 64) … */
+  rebaseHeights?: number;
+  /** … or this many ops applied since (default 50,000): bounds the replay of a rebuild. */
+  rebaseOps?: number;
   /**
    * Write-ahead log: called synchronously with each entry **before** the message it records is sent
    * (own proposals and votes) and at each decision and certificate. A node that must survive a
@@ -118,7 +132,7 @@ export type CheckpointWalEntry =
   | { kind: "decided"; value: CheckpointValue; messages: ConsensusMessage[] }
   | { kind: "certificate"; certificate: CheckpointCertificate };
 
-export type CheckpointErrorCode = "INVALID_VALUE" | "NOT_A_PARTICIPANT";
+export type CheckpointErrorCode = "INVALID_VALUE" | "NOT_A_PARTICIPANT" | "INVALID_CONFIG";
 export class CheckpointError extends Error {
   override readonly name = "CheckpointError";
   constructor(
@@ -139,14 +153,17 @@ export function checkpointValueId(v: CheckpointValue): Hex {
   const buf = new Uint8Array(8 + 32 + 32 + 32 + 8);
   const dv = new DataView(buf.buffer);
   dv.setBigUint64(0, BigInt(v.height));
-  buf.set(keccak_256(heads), 8);
+  buf.set(keccak256(heads), 8);
   buf.set(Buffer.from(v.stateRoot.slice(2), "hex"), 40);
   buf.set(Buffer.from(v.exitRoot.slice(2), "hex"), 72);
   dv.setBigUint64(104, BigInt(v.timeMs));
-  return toHex(keccak_256(buf));
+  return toHex(keccak256(buf));
 }
 
 const HASH = /^0x[0-9a-f]{64}$/;
+/** The rebuild base is re-cloned after this many decided heights or ops since the last clone (bounds a rebuild's replay). */
+const REBASE_HEIGHTS = 64;
+const REBASE_OPS = 50_000;
 /** Most distinct proposed values kept per height (accepted proposals only: ≤ maxProposalsPerRound per round). */
 const MAX_VALUES = 256;
 
@@ -170,8 +187,9 @@ export function checkValue(v: CheckpointValue, maxHeads: number): void {
 }
 
 interface Applied {
-  engine: Engine;
   order: Hex[];
+  /** Ops applied. */
+  ops: number;
   results: Map<Hex, Result[]>;
 }
 
@@ -183,7 +201,18 @@ export class Checkpointer {
   private readonly participants: Hex[];
   private readonly q: number;
 
-  private finalEngine: Engine;
+  /**
+   * The final engine — or, while `spec` is set, the final engine with `spec`'s value applied on top
+   * (see "Final state without a copy per height" in the module doc).
+   */
+  private live: Engine;
+  private spec: { id: Hex; applied: Applied } | undefined;
+  /** A clone of the final state at some earlier height, and the decided cuts applied since: rebuilds the final state. */
+  private base: Engine;
+  private redo: { order: Hex[]; timeMs: number }[] = [];
+  private redoOps = 0;
+  /** The copy of this height's final state given to readers (dropped at the next decision). */
+  private finalView: Engine | undefined;
   private finalHeads: Hex[] = [];
   private readonly finalSet = new Set<Hex>();
   private readonly finalHeight = new Map<Hex, number>();
@@ -199,6 +228,7 @@ export class Checkpointer {
   private readonly certificates = new Map<number, CheckpointCertificate>();
   private readonly decidedCheckpoints = new Map<number, CheckpointMessage>();
   private readonly signatures = new Map<number, Map<Hex, Uint8Array>>();
+  private readonly verifiedSigners = new Map<number, Set<Hex>>();
   private readonly future: { wire: CheckpointWire; from: string }[] = [];
   private readonly evidence_: Equivocation[] = [];
   private readonly listeners: ((cert: CheckpointCertificate) => void)[] = [];
@@ -214,13 +244,20 @@ export class Checkpointer {
       maxMissing: 4096,
       maxHeads: 1024,
       retransmitMs: 200,
+      rebaseHeights: REBASE_HEIGHTS,
+      rebaseOps: REBASE_OPS,
       ...options,
     };
+    for (const k of ["checkpointIntervalMs", "maxDriftMs", "maxMissing", "maxHeads", "retransmitMs", "rebaseHeights", "rebaseOps"] as const) {
+      const x = this.o[k];
+      if (!Number.isSafeInteger(x) || x < (k === "checkpointIntervalMs" || k === "maxDriftMs" ? 0 : 1)) throw new CheckpointError("INVALID_CONFIG", `${k} must be an integer ≥ ${k === "checkpointIntervalMs" || k === "maxDriftMs" ? 0 : 1}`);
+    }
     if (options.signer !== undefined && options.signer.address !== replica.address) throw new CheckpointError("NOT_A_PARTICIPANT", "signer must be the replica's");
     this.separator = domainSeparator({ chainId: replica.config.chainId, verifyingContract: replica.config.verifyingContract });
     this.channelId = replica.config.channelId.toLowerCase() as Hex;
     this.participants = replica.participants.map((p) => p.address);
-    this.finalEngine = genesisEngine(replica.participants, replica.config.genesis);
+    this.live = genesisEngine(replica.participants, replica.config.genesis);
+    this.base = cloneEngine(this.live);
     this.lastDecisionAt = this.o.now();
     this.tm = this.machine(0);
     this.q = this.tm.q;
@@ -239,16 +276,21 @@ export class Checkpointer {
   get height(): number {
     return this.height_;
   }
-  /** The final engine (read only). */
+  /**
+   * The final state (read only; it never changes afterwards: later decisions make new ones). A copy,
+   * made on the first read after each decision (the working engine is updated in place).
+   */
   getFinalState(): Engine {
-    return this.finalEngine;
+    this.finalView ??= this.spec === undefined ? cloneEngine(this.live) : this.rebuild();
+    return this.finalView;
   }
   /** Final state + pending batches in the deterministic order (read only). */
   getCurrentState(): Engine {
     const heads = this.replica.heads();
     const key = `${this.height_}|${heads.join(",")}`;
     if (this.tentativeCache?.key === key) return this.tentativeCache.engine;
-    const engine = this.applyNew(heads, undefined).engine;
+    const engine = cloneEngine(this.getFinalState());
+    this.applyNew(engine, heads, undefined);
     this.tentativeCache = { key, engine };
     return engine;
   }
@@ -410,15 +452,19 @@ export class Checkpointer {
     // nothing new since the last decision: no proposal (Tendermint then lets the round time out)
     if (heads.every((h) => this.finalSet.has(h))) return undefined;
     const timeMs = Math.max(Math.floor(this.o.now()), this.lastTime + 1);
-    const applied = this.applyNew(heads, timeMs);
-    const v: CheckpointValue = { height: this.height_, heads, stateRoot: applied.engine.stateRoot() as Hex, exitRoot: applied.engine.exitRoot() as Hex, timeMs };
+    const { applied, roots } = this.speculateOn(heads, timeMs);
+    const v: CheckpointValue = { height: this.height_, heads, stateRoot: roots.stateRoot, exitRoot: roots.exitRoot, timeMs };
     const id = checkpointValueId(v);
     this.values.set(id, v);
-    this.validated.set(id, applied);
+    this.spec = { id, applied };
+    this.validated.add(id);
     return id;
   }
 
-  private readonly validated = new Map<Hex, Applied>();
+  /** Values this replica found valid at this height. */
+  private readonly validated = new Set<Hex>();
+  /** Work counters: final-state rebuilds (a speculation undone, or a reader's copy mid-speculation) and base clones. */
+  readonly stats = { rebuilds: 0, baseClones: 0 };
 
   /** valid(v) — see the module comment; undefined while batches are missing. */
   private validate(id: Hex): boolean | undefined {
@@ -435,14 +481,47 @@ export class Checkpointer {
     }
     const covered = this.replica.history(v.heads);
     if (!this.finalHeads.every((h) => covered.has(h))) return false;
-    const applied = this.applyNew(v.heads, v.timeMs);
-    if (applied.engine.stateRoot() !== v.stateRoot || applied.engine.exitRoot() !== v.exitRoot) return false;
-    this.validated.set(id, applied);
+    const { applied, roots } = this.speculateOn(v.heads, v.timeMs);
+    this.spec = { id, applied };
+    if (roots.stateRoot !== v.stateRoot || roots.exitRoot !== v.exitRoot) return false;
+    this.validated.add(id);
     return true;
   }
 
-  /** The final engine's clone with the batches of history(heads) \ final applied in order (then time, if given). */
-  private applyNew(heads: readonly Hex[], timeMs: number | undefined): Applied {
+  /**
+   * Applies a candidate cut to `live` (first undoing any other speculation): the batches of
+   * history(heads) \ final in order, then time. Returns what it applied and the roots it leads to.
+   */
+  private speculateOn(heads: readonly Hex[], timeMs: number): { applied: Applied; roots: { stateRoot: Hex; exitRoot: Hex } } {
+    this.unspeculate();
+    const applied = this.applyNew(this.live, heads, timeMs);
+    return { applied, roots: { stateRoot: this.live.stateRoot() as Hex, exitRoot: this.live.exitRoot() as Hex } };
+  }
+
+  /** Makes `live` the final state again (rebuilt from `base` + `redo` when a speculation is on it). */
+  private unspeculate(): void {
+    if (this.spec === undefined) return;
+    this.live = this.finalView !== undefined ? cloneEngine(this.finalView) : this.rebuild();
+    this.spec = undefined;
+  }
+
+  /** The final state from scratch: a clone of `base` with every decided cut since replayed in its order. */
+  private rebuild(): Engine {
+    this.stats.rebuilds++;
+    const engine = cloneEngine(this.base);
+    for (const cut of this.redo) {
+      for (const id of cut.order) {
+        const batch = this.replica.getBatch(id)!;
+        applyBatch(engine, batch.ops, batch.header.author);
+      }
+      const r = engine.advanceTime({ timeMs: cut.timeMs });
+      if (r.status === "rejected") throw new CheckpointError("INVALID_VALUE", `advanceTime: ${r.message}`);
+    }
+    return engine;
+  }
+
+  /** Applies to `engine` the batches of history(heads) \ final in order (then time, if given). */
+  private applyNew(engine: Engine, heads: readonly Hex[], timeMs: number | undefined): Applied {
     const fresh = new Set<Hex>();
     const stack = heads.filter((h) => !this.finalSet.has(h) && this.replica.has(h));
     while (stack.length > 0) {
@@ -469,12 +548,13 @@ export class Checkpointer {
     }
     ready.sort();
     const order: Hex[] = [];
-    const engine = cloneEngine(this.finalEngine);
     const results = new Map<Hex, Result[]>();
+    let ops = 0;
     while (ready.length > 0) {
       const id = ready.shift()!;
       order.push(id);
       const batch = this.replica.getBatch(id)!;
+      ops += batch.ops.length;
       results.set(id, applyBatch(engine, batch.ops, batch.header.author));
       for (const c of children.get(id) ?? []) {
         const k = waiting.get(c)! - 1;
@@ -490,7 +570,7 @@ export class Checkpointer {
       const r = engine.advanceTime({ timeMs });
       if (r.status === "rejected") throw new CheckpointError("INVALID_VALUE", `advanceTime: ${r.message}`);
     }
-    return { engine, order, results };
+    return { order, ops, results };
   }
 
   /** L51 at this layer: apply the decided cut to the final state, sign the checkpoint, move to the next height. */
@@ -503,8 +583,19 @@ export class Checkpointer {
 
   /** Makes `v` the decision of its height: final state, proof, own checkpoint signature, next height. */
   private commit(v: CheckpointValue, messages: ConsensusMessage[], round: number, live: boolean): void {
-    const applied = this.validated.get(checkpointValueId(v)) ?? this.applyNew(v.heads, v.timeMs);
-    this.finalEngine = applied.engine;
+    const id = checkpointValueId(v);
+    const applied = this.spec?.id === id ? this.spec.applied : this.speculateOn(v.heads, v.timeMs).applied;
+    // `live` is now this decision's final state
+    this.spec = undefined;
+    this.finalView = undefined;
+    this.redo.push({ order: applied.order, timeMs: v.timeMs });
+    this.redoOps += applied.ops;
+    if (this.redo.length >= this.o.rebaseHeights || this.redoOps >= this.o.rebaseOps) {
+      this.base = cloneEngine(this.live);
+      this.stats.baseClones++;
+      this.redo = [];
+      this.redoOps = 0;
+    }
     for (const id of applied.order) {
       this.finalSet.add(id);
       this.finalHeight.set(id, v.height);
@@ -562,11 +653,17 @@ export class Checkpointer {
     if (cp === undefined || sigs === undefined || this.certificates.has(height)) return;
     const digest = checkpointDigest(this.separator, cp);
     const good: CheckpointSignature[] = [];
+    // each signature is recovered once (this runs again at every arrival until q are good)
+    let verified = this.verifiedSigners.get(height);
+    if (verified === undefined) this.verifiedSigners.set(height, (verified = new Set()));
     for (const [signer, signature] of sigs) {
-      if (recoverAddress(digest, signature) === signer) good.push({ signer, signature });
-      else sigs.delete(signer);
+      if (verified.has(signer) || recoverAddress(digest, signature) === signer) {
+        verified.add(signer);
+        good.push({ signer, signature });
+      } else sigs.delete(signer);
     }
     if (good.length < this.q) return;
+    this.verifiedSigners.delete(height);
     good.sort((a, b) => (a.signer < b.signer ? -1 : 1));
     const cert: CheckpointCertificate = { checkpoint: cp, heads: this.proofs.get(height)!.value.heads, signatures: good.slice(0, this.q) };
     this.certificates.set(height, cert);
