@@ -7,7 +7,8 @@
  * liquidatePosition, `account` otherwise) is not the batch author's account is rejected
  * `NOT_PERMITTED` without reaching the engine. Setup ops (createToken, createAccount, createPool,
  * createMarket, createReserve, createPerpMarket, deposit, advanceTime) come only from the channel's
- * genesis config and are rejected `NOT_PERMITTED` inside batches, as are the funding maintenance ops
+ * genesis config and are rejected `NOT_PERMITTED` inside batches, as are `creditDeposit` (a system op:
+ * only a decided checkpoint credits on-chain deposit records, `checkpoint.ts`), the funding maintenance ops
  * (updateFundingRate, settleFunding: they have no actor; they will be driven by checkpoints) and any
  * op type not in {@link BATCH_OP_TYPES} (new core op types are denied until allowed here). Role
  * checks are the engine's own (an Observer's trade is rejected `NOT_PERMITTED` by the engine).
