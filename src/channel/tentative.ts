@@ -215,6 +215,22 @@ export class Tentative {
     return undefined;
   }
 
+  /**
+   * Applies system ops (a decided checkpoint's `creditDeposit`s, `checkpoint.ts`) to the genesis
+   * state, so that they precede every batch, and rebuilds the state from there at the next read: a
+   * replay of every delivered batch (O(all ops); checkpoints that credit deposits are rare). Returns
+   * the ops' results; the snapshots past genesis are dropped.
+   */
+  applyToGenesis(ops: readonly Op[]): Result[] {
+    const genesis = this.snapshots[0]!.engine;
+    const results = ops.map((op) => genesis.apply(op));
+    if (!results.some((r) => r.status === "accepted")) return results;
+    this.snapshots.length = 1;
+    this.stats.snapshotsKept = 1;
+    this.dirtyFrom = 0;
+    return results;
+  }
+
   /** Takes a snapshot of the state at its current end (after bringing it up to date), if none is there. */
   snapshotHere(): void {
     this.bringUpToDate();
