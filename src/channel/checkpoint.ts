@@ -32,7 +32,9 @@
  *   unknown there ⇒ the verdict waits ({@link Checkpointer.poll}, as for missing batches; Tendermint
  *   prevotes nil at timeoutPropose), different ⇒ invalid; any `creditDeposit` rejection (credited
  *   before, out of order, unknown token or account) ⇒ invalid. Without a source no deposits are
- *   proposed and a value listing some is invalid.
+ *   proposed and a value listing some is invalid. (Records are credited in id order, so a record the
+ *   engine cannot credit — e.g. of a channel token the genesis did not register — stops crediting
+ *   there: the genesis must register every token the contract's channel accepts.)
  * - **Tentative state** ({@link Checkpointer.getCurrentState}): the final state plus the pending
  *   batches (delivered, not yet final) in the same order, rebuilt lazily after a change.
  * - **Certificate**: after deciding, each replica signs `Checkpoint{channelId, height, stateRoot,
@@ -45,7 +47,8 @@
  * Host duties (no clock or network inside): `send(msg, to?)` (to = a peer id, or all), a
  * `schedule(delayMs, fn)` timer, `now()`; feed peers' messages to {@link Checkpointer.receive} and
  * call {@link Checkpointer.poll} after delivering batches to the replica (pending validations may
- * become answerable), and {@link Checkpointer.depositsChanged} when its deposit source learns records. Retransmission (every `retransmitMs`: own messages of the current height and
+ * become answerable), and {@link Checkpointer.depositsChanged} when its deposit source learns
+ * records. Retransmission (every `retransmitMs`: own messages of the current height and
  * relays of every signed message recorded from others) and
  * catch-up (a message from an older height is answered with that height's decision proof) give the
  * gossip the algorithm assumes.
