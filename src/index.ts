@@ -18,6 +18,7 @@ export { PPM, RAY, MAX_AMOUNT, MAX_UINT112, isqrt } from "./core/math.js";
 export { getAmountIn, getAmountOut, quote, MINIMUM_LIQUIDITY } from "./core/amm/math.js";
 export type { ConservationReport, TokenConservation } from "./core/conservation.js";
 export { exitLeafHash, exitProof, exitRoot, type ExitLeaf } from "./core/exit.js";
+export type { CreditDepositResult } from "./core/deposits.js";
 export { addressFor, PROTOCOL_ADDRESS } from "./core/address.js";
 export type { Depth, OrderView } from "./core/orderbook/market.js";
 export type { Account, EngineState, Lock, LockPolicy, Pool, Token } from "./core/state.js";

@@ -311,7 +311,7 @@ describe("checkpoints over the batch DAG", () => {
 
   test("bad checkpoint messages: a value that is not the proposal's, or a proposal by a non-proposer, is refused", () => {
     const net = network(4, 6);
-    const value: CheckpointValue = { height: 0, heads: [], stateRoot: toHex(new Uint8Array(32).fill(1)), exitRoot: toHex(new Uint8Array(32).fill(2)), timeMs: net.now() };
+    const value: CheckpointValue = { height: 0, heads: [], stateRoot: toHex(new Uint8Array(32).fill(1)), exitRoot: toHex(new Uint8Array(32).fill(2)), timeMs: net.now(), deposits: [] };
     const signed = (i: number, valueId: Hex): SignedProposal => {
       const body = { kind: "proposal" as const, height: 0, round: 0, valueId, validRound: -1 };
       return { ...body, sender: net.signers[i]!.address, signature: net.signers[i]!.sign(messageDigest(SEP, CHANNEL_ID, body)) };

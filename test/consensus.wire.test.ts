@@ -7,7 +7,8 @@ import type { Hex } from "../src/channel/identity.js";
 const h = (b: number): Hex => `0x${b.toString(16).padStart(2, "0").repeat(32)}` as Hex;
 const addr = `0x${"ab".repeat(20)}` as Hex;
 const sig = Uint8Array.from({ length: 65 }, (_, i) => i);
-const value = { height: 3, heads: [h(1), h(2)], stateRoot: h(3), exitRoot: h(4), timeMs: 1_763_700_000_123 };
+const deposit = (recordId: bigint, amount = 5_000_000_000n) => ({ recordId, account: `0x${"cd".repeat(20)}` as Hex, token: `0x${"00".repeat(20)}` as Hex, amount });
+const value = { height: 3, heads: [h(1), h(2)], stateRoot: h(3), exitRoot: h(4), timeMs: 1_763_700_000_123, deposits: [deposit(7n), deposit(8n, (1n << 256n) - 1n)] };
 const samples: CheckpointWire[] = [
   { kind: "consensus", message: { kind: "proposal", height: 3, round: 2, valueId: h(5), validRound: -1, sender: addr, signature: sig }, value },
   { kind: "consensus", message: { kind: "proposal", height: 3, round: 2, valueId: h(5), validRound: 1, sender: addr, signature: sig } },
@@ -48,6 +49,13 @@ describe("checkpoint wire codec", () => {
     expect(code(() => encodeCheckpointWire({ ...samples[0]!, value: { ...value, heads: [h(2), h(1)] } } as CheckpointWire))).toBe("NON_CANONICAL");
     expect(code(() => encodeCheckpointWire(samples[0]!, { maxHeads: 1, maxProofMessages: 1 }))).toBe("LIMIT");
     expect(code(() => decodeCheckpointWire(good, { maxHeads: 1, maxProofMessages: 1 }))).toBe("LIMIT");
+    // deposit records: at most maxDeposits, consecutive ids, positive amounts
+    expect(code(() => decodeCheckpointWire(good, { maxHeads: 8, maxProofMessages: 8, maxDeposits: 1 }))).toBe("LIMIT");
+    expect(code(() => encodeCheckpointWire({ ...samples[0]!, value: { ...value, deposits: [deposit(7n), deposit(9n)] } } as CheckpointWire))).toBe("OUT_OF_RANGE");
+    expect(code(() => encodeCheckpointWire({ ...samples[0]!, value: { ...value, deposits: [deposit(7n, 0n)] } } as CheckpointWire))).toBe("OUT_OF_RANGE");
+    const skipped = good.slice();
+    skipped[good.length - 104 + 31] = 0; // the second record's (104 bytes) id 8 → 0: not consecutive
+    expect(code(() => decodeCheckpointWire(skipped))).toBe("OUT_OF_RANGE");
     expect(code(() => encodeCheckpointWire({ kind: "signature", height: -1, signer: addr, signature: sig }))).toBe("OUT_OF_RANGE");
     const big = encodeCheckpointWire(samples[4]!);
     big[1] = 0xff;

@@ -1,7 +1,7 @@
 /**
  * The channel and the chain together (issue 5 items 1–4 end to end, at test scale): four
  * MultiPartyChannel replicas over the seeded simulated network, whose channel id and EIP-712 domain
- * are the adjudicator's on the embedded EVM; genesis credits exactly the on-chain deposit records
+ * are the adjudicator's on the embedded EVM; genesis credits the on-chain deposit records (creditDeposit ops naming them)
  * (checked replica-side); participants trade (AMM liquidity and swaps, transfers), one withdraws
  * mid-channel (a `withdraw` op, then the contract pays it against a certificate), and the channel
  * closes cooperatively or through the dispute path (a stale proposal, the watcher's challenge, the
@@ -21,7 +21,7 @@ import { MultiPartyChannel } from "../src/node/channel.js";
 import { SimNetwork } from "../src/sync/simNetwork.js";
 import { connectChain, type SettlementChain } from "../src/settlement/chain.js";
 import { certify, type Certificate } from "../src/settlement/certificate.js";
-import { checkGenesisDeposits, closeAndClaim, openSettlement, reconcile, withdrawAll, type OpenedSettlement, type SessionParty } from "../src/settlement/session.js";
+import { checkGenesisCredits, closeAndClaim, genesisCredits, openSettlement, reconcile, withdrawAll, type OpenedSettlement, type SessionParty } from "../src/settlement/session.js";
 import type { Op } from "../src/core/ops.js";
 
 const EPOCH_MS = 1_767_225_600_000;
@@ -61,14 +61,16 @@ async function run(mode: "cooperative" | "dispute"): Promise<void> {
     ],
     disputeWindowSeconds: 600,
   });
-  // replica-side check of the genesis deposits against the records; tampered geneses are refused
-  const genesis: Op[] = [...s.genesis, { type: "createPool", pool: "ETH-USDC", token0: "ETH", token1: "USDC", feePpm: 3000 }];
-  await checkGenesisDeposits(s.adjudicator, s.channelId, genesis);
-  const deposits = s.genesis.filter((op) => op.type === "deposit");
-  const inflated = s.genesis.map((op) => (op === deposits[1] ? { ...op, amount: op.amount + 1n } : op));
-  await expect(checkGenesisDeposits(s.adjudicator, s.channelId, inflated)).rejects.toThrow(/is not deposit record 1/);
-  await expect(checkGenesisDeposits(s.adjudicator, s.channelId, [...s.genesis, deposits[0]!])).rejects.toThrow(/not deposit record 6/);
-  await expect(checkGenesisDeposits(s.adjudicator, s.channelId, s.genesis.filter((op) => op !== deposits[5]))).rejects.toThrow(/credits 5 deposit records, the chain has 6/);
+  // this channel has no Checkpointers: its genesis credits the records (creditDeposit ops naming
+  // them), checked replica-side against the chain; tampered geneses are refused
+  const credits = genesisCredits(s.records);
+  const genesis: Op[] = [...s.genesis, ...credits, { type: "createPool", pool: "ETH-USDC", token0: "ETH", token1: "USDC", feePpm: 3000 }];
+  await checkGenesisCredits(s.adjudicator, s.channelId, genesis);
+  const inflated = genesis.map((op) => (op === credits[1] && op.type === "creditDeposit" ? { ...op, amount: op.amount + 1n } : op));
+  await expect(checkGenesisCredits(s.adjudicator, s.channelId, inflated)).rejects.toThrow(/is not deposit record 1 on chain/);
+  await expect(checkGenesisCredits(s.adjudicator, s.channelId, [...genesis, credits[0]!])).rejects.toThrow(/credits deposit record 0 where record 6 is next/);
+  await expect(checkGenesisCredits(s.adjudicator, s.channelId, genesis.filter((op) => op !== credits[2]))).rejects.toThrow(/credits deposit record 3 where record 2 is next/);
+  await expect(checkGenesisCredits(s.adjudicator, s.channelId, [...genesis, { type: "deposit", account: parties[0]!.signer.address, token: "USDC", amount: 1n }])).rejects.toThrow(/names no on-chain deposit record/);
 
   const net = new SimNetwork(7, { minDelayMs: 1, meanExtraDelayMs: 3 });
   const participants = parties.map((p) => ({ address: p.signer.address, roles: ["Trader" as const, "MarketMaker" as const] }));

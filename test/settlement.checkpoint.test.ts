@@ -1,7 +1,8 @@
 /**
  * Real Tendermint certificates on chain: four Replicas with Checkpointers (src/channel/checkpoint.ts,
  * issue 4) on a seeded virtual-time network, configured with the adjudicator's channel id and EIP-712
- * domain and a genesis that credits exactly the on-chain deposit records. The certificate the
+ * domain and a genesis that credits the on-chain deposit records (creditDeposit ops naming them;
+ * test/settlement.deposits.test.ts credits them through checkpoints instead). The certificate the
  * replicas produce for the decided state (q EIP-712 Checkpoint signatures) pays a mid-channel
  * withdrawal; a later decided height's certificate beats the withdrawal's checkpoint proposed as
  * stale (the watcher challenges), and on-chain balances reconcile exactly with the decided final state.
@@ -18,7 +19,7 @@ import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
 import { connectChain, type SettlementChain } from "../src/settlement/chain.js";
 import { fromCheckpointCertificate } from "../src/settlement/certificate.js";
-import { checkGenesisDeposits, closeAndClaim, openSettlement, reconcile, withdrawAll, type SessionParty } from "../src/settlement/session.js";
+import { checkGenesisCredits, closeAndClaim, genesisCredits, openSettlement, reconcile, withdrawAll, type SessionParty } from "../src/settlement/session.js";
 
 function party(label: string): SessionParty {
   const key = `0x${Buffer.from(keccak_256(new TextEncoder().encode(`semilattice checkpoint settlement ${label}`))).toString("hex")}` as Hex;
@@ -50,7 +51,8 @@ describe("Tendermint certificates settle on the adjudicator", () => {
       deposits: parties.map((_, i) => ({ party: i, token: "USDC", amount: 1_000_000_000n * BigInt(i + 1) })).concat([{ party: 2, token: "ETH", amount: 3n * 10n ** 18n }]),
       disputeWindowSeconds: 600,
     });
-    await checkGenesisDeposits(s.adjudicator, s.channelId, s.genesis);
+    const genesis = [...s.genesis, ...genesisCredits(s.records)];
+    await checkGenesisCredits(s.adjudicator, s.channelId, genesis);
 
     // four replicas + checkpointers on a virtual-time network (delays 1..5 ms, seeded)
     let now = 1_767_225_600_000;
@@ -62,7 +64,7 @@ describe("Tendermint certificates settle on the adjudicator", () => {
       chainId: chain.chainId,
       verifyingContract: s.adjudicator.address.toLowerCase() as Hex,
       participants: parties.map((p) => ({ address: p.signer.address, roles: ["Trader" as const, "MarketMaker" as const] })),
-      genesis: s.genesis,
+      genesis,
     };
     const reps = parties.map((p) => new Replica(config, p.signer, { now: () => now }));
     const certs: CheckpointCertificate[][] = parties.map(() => []);

@@ -1,6 +1,7 @@
 /**
  * The main job's settlement (src/cli/settleDemo.ts) on the embedded EVM, both paths: the Uniswap
- * day's 6,046 swaps by four replicas with Tendermint checkpoints, a mid-channel withdrawal, a
+ * day's 6,046 swaps by four replicas with Tendermint checkpoints (which credit every on-chain deposit,
+ * one made mid-run), a mid-channel withdrawal, a
  * cooperative or dispute close, and every participant's on-chain balances equal to its final channel
  * balance plus its withdrawals. The run is deterministic (seeded simulated network, virtual time).
  */
@@ -18,6 +19,16 @@ describe("settlement in the main job", () => {
       expect(run.rows.length).toBe(12);
       for (const r of run.rows) expect(r.onChainReceived).toBe(r.channelFinal);
       expect(run.rows.filter((r) => r.withdrawn > 0n).map((r) => r.token)).toEqual(["USDC", "WETH"]);
+      // no deposit in the genesis: checkpoints credit all 13 records (3 per participant at the start,
+      // participant 0's pool seed included, and 250,000 USDC by participant 3 after trading started)
+      const d = run.summary.deposits;
+      expect(d.records).toBe(13);
+      expect(d.creditedAtHeight.length).toBe(13);
+      expect(d.creditedAtHeight.every((h) => Number.isInteger(h) && h >= 0)).toBe(true);
+      expect(d.midRun).toMatchObject({ participant: 3, token: "USDC", amount: "250000000000", recordId: 12 });
+      expect(d.midRun.swapsBefore).toBeGreaterThan(1000);
+      expect(d.midRun.creditedAtHeight).toBeGreaterThan(Math.max(...d.creditedAtHeight.slice(0, 12)));
+      expect(run.summary.gasCalls.deposit).toBe(13);
     }
     expect(coop.summary.gasUsed.cooperativeClose).toBeGreaterThan(0);
     // gasUsed is per call (comparable with Nitro's 46,496 per deposit), not a sum over the calls.

@@ -3,13 +3,16 @@
  * height after height, a cut of a replica's batch DAG and the state it leads to, and the replicas
  * certify it with q EIP-712 `Checkpoint` signatures (`checkpointTypes.ts`).
  *
- * A {@link Checkpointer} wraps a {@link Replica} (composition; the replica is not changed):
+ * A {@link Checkpointer} wraps a {@link Replica} (composition; the replica is only told the decided
+ * deposit credits, `Replica.creditDeposits`):
  *
- * - **Value** of height h: `{height, heads H_h, stateRoot, exitRoot, timeMs}`; its id is
- *   keccak256(uint64 height ‖ keccak256(heads sorted, 32 bytes each) ‖ stateRoot ‖ exitRoot ‖ uint64 timeMs).
+ * - **Value** of height h: `{height, heads H_h, stateRoot, exitRoot, timeMs, deposits}`; its id is
+ *   keccak256(uint64 height ‖ keccak256(heads sorted, 32 bytes each) ‖ stateRoot ‖ exitRoot ‖ uint64 timeMs
+ *   ‖ keccak256(deposits, 128 bytes each: `depositsDigest` in `deposits.ts`)).
  * - **Final state**: the batches in history(H_h) \ history(H_{h−1}) are applied after all earlier
  *   checkpoints' batches, in topological order with ties broken by batch id (Kahn, smallest id
  *   first — the same rule as `order.ts`, restricted to the new batches), ops in batch order; then
+ *   the value's deposit records as `creditDeposit` ops (see "Deposits" below); then
  *   `advanceTime {timeMs}` is applied: time enters the final engine only there, so deadlines,
  *   expiries, interest and funding of later ops read the decided time. (Batches first, then time:
  *   a checkpoint's own ops run at the previous checkpoint's time, as they did tentatively.)
@@ -18,7 +21,8 @@
  *   {@link Checkpointer.missing} for the host to fetch through sync, and the verdict waits — at most
  *   `maxMissing` ids, more is invalid; waiting is bounded by timeoutPropose, after which Tendermint
  *   prevotes nil); the heads cover the previous decision's heads; its own recomputation gives the
- *   same stateRoot and exitRoot; timeMs > the previous decision's time and ≤ its clock + `maxDriftMs`.
+ *   same stateRoot and exitRoot; timeMs > the previous decision's time and ≤ its clock + `maxDriftMs`;
+ *   every deposit record it lists is confirmed on this replica's view of the chain.
  * - **Final state without a copy per height.** Checking a value means computing the state it leads
  *   to. That is done *in place* on the working final engine (`live`): the candidate cut is applied
  *   on top of it as a speculation. When the value checked (or proposed) is the one decided — every
@@ -29,19 +33,32 @@
  *   order. `base` is re-cloned every {@link REBASE_HEIGHTS} heights or {@link REBASE_OPS} ops, so a
  *   clone costs O(state) once per many heights and a rebuild replays a bounded number of ops.
  *   (Before: one full engine clone per height per replica; `npm run bench -- --only consensus`.)
+ * - **Deposits** (issue 5: "the channel credits it with an op that names the record; a correct
+ *   replica accepts that op only when the record exists on chain and was not credited before"; see
+ *   `deposits.ts`): a value lists records with consecutive ids starting at the final engine's
+ *   `depositsCredited`, at most `maxDepositsPerCheckpoint`. The proposer lists records next, next+1, …
+ *   while its `deposits` source has them confirmed and the engine accepts them. A validator requires
+ *   each listed record to equal (recordId, account, token, amount) its own source's `confirmed(id)`:
+ *   unknown there ⇒ the verdict waits ({@link Checkpointer.poll}, as for missing batches; Tendermint
+ *   prevotes nil at timeoutPropose), different ⇒ invalid; any `creditDeposit` rejection (credited
+ *   before, out of order, unknown token or account) ⇒ invalid. Without a source no deposits are
+ *   proposed and a value listing some is invalid. (Records are credited in id order, so a record the
+ *   engine cannot credit — e.g. of a channel token the genesis did not register — stops crediting
+ *   there: the genesis must register every token the contract's channel accepts.)
  * - **Tentative state** ({@link Checkpointer.getCurrentState}): the final state plus the pending
  *   batches (delivered, not yet final) in the same order, rebuilt lazily after a change.
  * - **Certificate**: after deciding, each replica signs `Checkpoint{channelId, height, stateRoot,
  *   exitRoot, time}` and broadcasts the signature; q valid signatures by distinct participants form
  *   the certificate, kept, served ({@link Checkpointer.certificate}) and announced (`onCheckpoint`).
- * - **Cadence**: a new height starts when there are pending batches and the previous decision is at
- *   least `checkpointIntervalMs` old on this replica's clock, or when a peer's message for that
- *   height arrives (someone else found it due).
+ * - **Cadence**: a new height starts when there are pending batches (or confirmed deposit records not
+ *   credited yet) and the previous decision is at least `checkpointIntervalMs` old on this replica's
+ *   clock, or when a peer's message for that height arrives (someone else found it due).
  *
  * Host duties (no clock or network inside): `send(msg, to?)` (to = a peer id, or all), a
  * `schedule(delayMs, fn)` timer, `now()`; feed peers' messages to {@link Checkpointer.receive} and
  * call {@link Checkpointer.poll} after delivering batches to the replica (pending validations may
- * become answerable). Retransmission (every `retransmitMs`: own messages of the current height and
+ * become answerable), and {@link Checkpointer.depositsChanged} when its deposit source learns
+ * records. Retransmission (every `retransmitMs`: own messages of the current height and
  * relays of every signed message recorded from others) and
  * catch-up (a message from an older height is answered with that height's decision proof) give the
  * gossip the algorithm assumes.
@@ -49,8 +66,10 @@
 import { keccak256 } from "../core/keccak.js";
 import { Engine } from "../core/engine.js";
 import type { Result } from "../core/results.js";
+import { invariant } from "../core/errors.js";
 import { cloneEngine } from "../core/snapshot.js";
 import { domainSeparator, toHex } from "./batch.js";
+import { depositsDigest, sameDeposit, wellFormedDeposits, MAX_DEPOSITS_PER_CHECKPOINT, type DepositRecord, type DepositSource } from "./deposits.js";
 import { checkpointDigest, type CheckpointMessage } from "./checkpointTypes.js";
 import { ConsensusError, Tendermint, type ConsensusMessage, type ConsensusOutput, type Equivocation, type TimeoutConfig } from "./consensus/tendermint.js";
 import { recoverAddress, type Hex, type Signer } from "./identity.js";
@@ -65,6 +84,8 @@ export interface CheckpointValue {
   exitRoot: Hex;
   /** Decided time, ms since the Unix epoch. */
   timeMs: number;
+  /** On-chain deposit records credited by this checkpoint: consecutive ids from the previous final state's `depositsCredited`. */
+  deposits: DepositRecord[];
 }
 
 export interface CheckpointSignature {
@@ -103,6 +124,10 @@ export interface CheckpointerOptions {
   /** Own messages of the current height are re-sent this often until it is decided. Default 200 ms. */
   retransmitMs?: number;
   timeouts?: Partial<TimeoutConfig>;
+  /** This replica's view of the chain's confirmed deposit records; without it no deposit is credited. */
+  deposits?: DepositSource;
+  /** Most deposit records one value credits. Default 256. */
+  maxDepositsPerCheckpoint?: number;
   /** The final-state rebuild base is re-cloned after this many decided heights (default 64) … */
   rebaseHeights?: number;
   /** … or this many ops applied since (default 50,000): bounds the replay of a rebuild. */
@@ -150,13 +175,14 @@ export type Finality = { status: "final"; height: number } | { status: "tentativ
 export function checkpointValueId(v: CheckpointValue): Hex {
   const heads = new Uint8Array(32 * v.heads.length);
   v.heads.forEach((h, i) => heads.set(Buffer.from(h.slice(2), "hex"), 32 * i));
-  const buf = new Uint8Array(8 + 32 + 32 + 32 + 8);
+  const buf = new Uint8Array(8 + 32 + 32 + 32 + 8 + 32);
   const dv = new DataView(buf.buffer);
   dv.setBigUint64(0, BigInt(v.height));
   buf.set(keccak256(heads), 8);
   buf.set(Buffer.from(v.stateRoot.slice(2), "hex"), 40);
   buf.set(Buffer.from(v.exitRoot.slice(2), "hex"), 72);
   dv.setBigUint64(104, BigInt(v.timeMs));
+  buf.set(depositsDigest(v.deposits), 112);
   return toHex(keccak256(buf));
 }
 
@@ -164,11 +190,13 @@ const HASH = /^0x[0-9a-f]{64}$/;
 /** The rebuild base is re-cloned after this many decided heights or ops since the last clone (bounds a rebuild's replay). */
 const REBASE_HEIGHTS = 64;
 const REBASE_OPS = 50_000;
+/** The id of a speculation that is no value (a proposer found nothing to propose after applying). */
+const NO_VALUE = "0x" as Hex;
 /** Most distinct proposed values kept per height (accepted proposals only: ≤ maxProposalsPerRound per round). */
 const MAX_VALUES = 256;
 
 /** Structural check of a value from the wire; throws CheckpointError INVALID_VALUE. */
-export function checkValue(v: CheckpointValue, maxHeads: number): void {
+export function checkValue(v: CheckpointValue, maxHeads: number, maxDeposits = MAX_DEPOSITS_PER_CHECKPOINT): void {
   const ok =
     typeof v === "object" &&
     v !== null &&
@@ -182,7 +210,8 @@ export function checkValue(v: CheckpointValue, maxHeads: number): void {
     typeof v.exitRoot === "string" &&
     HASH.test(v.exitRoot) &&
     Number.isSafeInteger(v.timeMs) &&
-    v.timeMs >= 0;
+    v.timeMs >= 0 &&
+    wellFormedDeposits(v.deposits, maxDeposits);
   if (!ok) throw new CheckpointError("INVALID_VALUE", "checkpoint value is malformed");
 }
 
@@ -191,11 +220,13 @@ interface Applied {
   /** Ops applied. */
   ops: number;
   results: Map<Hex, Result[]>;
+  /** Deposit records credited (a prefix of those given). */
+  credited: number;
 }
 
 export class Checkpointer {
   readonly replica: Replica;
-  private readonly o: Required<Omit<CheckpointerOptions, "signer" | "timeouts" | "persist" | "restore">> & Pick<CheckpointerOptions, "signer" | "timeouts" | "persist">;
+  private readonly o: Required<Omit<CheckpointerOptions, "signer" | "timeouts" | "persist" | "restore" | "deposits">> & Pick<CheckpointerOptions, "signer" | "timeouts" | "persist" | "deposits">;
   private readonly separator: Uint8Array;
   private readonly channelId: Hex;
   private readonly participants: Hex[];
@@ -209,7 +240,9 @@ export class Checkpointer {
   private spec: { id: Hex; applied: Applied } | undefined;
   /** A clone of the final state at some earlier height, and the decided cuts applied since: rebuilds the final state. */
   private base: Engine;
-  private redo: { order: Hex[]; timeMs: number }[] = [];
+  private redo: { order: Hex[]; deposits: readonly DepositRecord[]; timeMs: number }[] = [];
+  /** The final state's `depositsCredited` (the next record id to credit), kept here because `live` may be speculative. */
+  private finalDepositsCredited: bigint;
   private redoOps = 0;
   /** The copy of this height's final state given to readers (dropped at the next decision). */
   private finalView: Engine | undefined;
@@ -246,6 +279,7 @@ export class Checkpointer {
       retransmitMs: 200,
       rebaseHeights: REBASE_HEIGHTS,
       rebaseOps: REBASE_OPS,
+      maxDepositsPerCheckpoint: MAX_DEPOSITS_PER_CHECKPOINT,
       ...options,
     };
     for (const k of ["checkpointIntervalMs", "maxDriftMs", "maxMissing", "maxHeads", "retransmitMs", "rebaseHeights", "rebaseOps"] as const) {
@@ -258,6 +292,7 @@ export class Checkpointer {
     this.participants = replica.participants.map((p) => p.address);
     this.live = genesisEngine(replica.participants, replica.config.genesis);
     this.base = cloneEngine(this.live);
+    this.finalDepositsCredited = this.live.depositsCredited;
     this.lastDecisionAt = this.o.now();
     this.tm = this.machine(0);
     this.q = this.tm.q;
@@ -364,13 +399,13 @@ export class Checkpointer {
    * and the proposal is accepted (a forged proposal cannot fill the value store).
    */
   private withValue(v: CheckpointValue, proposal: ConsensusMessage, feed: () => void): void {
-    checkValue(v, this.o.maxHeads);
+    checkValue(v, this.o.maxHeads, this.o.maxDepositsPerCheckpoint);
     const id = checkpointValueId(v);
     if (proposal.kind !== "proposal" || id !== proposal.valueId) throw new CheckpointError("INVALID_VALUE", "value does not match the proposal's value id");
     const fresh = !this.values.has(id);
     if (fresh) {
       if (this.values.size >= MAX_VALUES) throw new CheckpointError("INVALID_VALUE", "too many values at this height");
-      this.values.set(id, { ...v, heads: [...v.heads] });
+      this.values.set(id, { ...v, heads: [...v.heads], deposits: v.deposits.map((d) => ({ ...d })) });
     }
     try {
       feed();
@@ -389,6 +424,17 @@ export class Checkpointer {
       this.handle(this.tm.step({ type: "validity", valueId: id, valid: verdict }));
     }
     if (this.pendingValidity.size === 0) this.missing_.clear();
+  }
+
+  /**
+   * The deposit source learned records (call from the host's watcher): re-examines validations
+   * waiting for records, and starts a height if confirmed records wait to be credited.
+   */
+  depositsChanged(): void {
+    this.poll();
+    // a proposer that had nothing to propose in this round proposes now
+    if (this.tm.isStarted) this.handle(this.tm.step({ type: "valueReady" }));
+    else this.maybeStart();
   }
 
   /** Starts the current height now if it has not started (e.g. at the end of a run). */
@@ -446,14 +492,24 @@ export class Checkpointer {
     }
   }
 
-  /** L18 getValue(): the current heads, the roots they lead to, and the time; undefined when no batch is pending. */
+  /**
+   * L18 getValue(): the current heads, the confirmed deposit records not credited yet, the roots they
+   * lead to, and the time; undefined when no batch and no record is pending.
+   */
   private propose(): Hex | undefined {
     const heads = this.replica.heads();
+    const candidates = this.confirmedDeposits();
     // nothing new since the last decision: no proposal (Tendermint then lets the round time out)
-    if (heads.every((h) => this.finalSet.has(h))) return undefined;
+    if (heads.every((h) => this.finalSet.has(h)) && candidates.length === 0) return undefined;
     const timeMs = Math.max(Math.floor(this.o.now()), this.lastTime + 1);
-    const { applied, roots } = this.speculateOn(heads, timeMs);
-    const v: CheckpointValue = { height: this.height_, heads, stateRoot: roots.stateRoot, exitRoot: roots.exitRoot, timeMs };
+    // only the records the engine accepts (a prefix: records are credited in id order)
+    const { applied, roots } = this.speculateOn(heads, timeMs, candidates);
+    const deposits = candidates.slice(0, applied.credited);
+    if (heads.every((h) => this.finalSet.has(h)) && deposits.length === 0) {
+      this.spec = { id: NO_VALUE, applied }; // nothing to propose, but the speculation must be undone
+      return undefined;
+    }
+    const v: CheckpointValue = { height: this.height_, heads, stateRoot: roots.stateRoot, exitRoot: roots.exitRoot, timeMs, deposits };
     const id = checkpointValueId(v);
     this.values.set(id, v);
     this.spec = { id, applied };
@@ -481,8 +537,19 @@ export class Checkpointer {
     }
     const covered = this.replica.history(v.heads);
     if (!this.finalHeads.every((h) => covered.has(h))) return false;
-    const { applied, roots } = this.speculateOn(v.heads, v.timeMs);
+    // deposits: each record confirmed on this replica's view of the chain, field for field
+    if (v.deposits.length > 0) {
+      const source = this.o.deposits;
+      if (source === undefined || v.deposits[0]!.recordId !== this.finalDepositsCredited) return false;
+      for (const d of v.deposits) {
+        const seen = source.confirmed(d.recordId);
+        if (seen === undefined) return undefined; // not (yet) confirmed here: wait, nil at timeoutPropose
+        if (!sameDeposit(seen, d)) return false;
+      }
+    }
+    const { applied, roots } = this.speculateOn(v.heads, v.timeMs, v.deposits);
     this.spec = { id, applied };
+    if (applied.credited !== v.deposits.length) return false;
     if (roots.stateRoot !== v.stateRoot || roots.exitRoot !== v.exitRoot) return false;
     this.validated.add(id);
     return true;
@@ -490,11 +557,12 @@ export class Checkpointer {
 
   /**
    * Applies a candidate cut to `live` (first undoing any other speculation): the batches of
-   * history(heads) \ final in order, then time. Returns what it applied and the roots it leads to.
+   * history(heads) \ final in order, then the deposit records, then time. Returns what it applied
+   * and the roots it leads to.
    */
-  private speculateOn(heads: readonly Hex[], timeMs: number): { applied: Applied; roots: { stateRoot: Hex; exitRoot: Hex } } {
+  private speculateOn(heads: readonly Hex[], timeMs: number, deposits: readonly DepositRecord[]): { applied: Applied; roots: { stateRoot: Hex; exitRoot: Hex } } {
     this.unspeculate();
-    const applied = this.applyNew(this.live, heads, timeMs);
+    const applied = this.applyNew(this.live, heads, timeMs, deposits);
     return { applied, roots: { stateRoot: this.live.stateRoot() as Hex, exitRoot: this.live.exitRoot() as Hex } };
   }
 
@@ -514,14 +582,18 @@ export class Checkpointer {
         const batch = this.replica.getBatch(id)!;
         applyBatch(engine, batch.ops, batch.header.author);
       }
+      for (const d of cut.deposits) invariant(engine.creditDeposit(d).status === "accepted", "a decided deposit credit replays");
       const r = engine.advanceTime({ timeMs: cut.timeMs });
       if (r.status === "rejected") throw new CheckpointError("INVALID_VALUE", `advanceTime: ${r.message}`);
     }
     return engine;
   }
 
-  /** Applies to `engine` the batches of history(heads) \ final in order (then time, if given). */
-  private applyNew(engine: Engine, heads: readonly Hex[], timeMs: number | undefined): Applied {
+  /**
+   * Applies to `engine` the batches of history(heads) \ final in order, then the deposit records as
+   * `creditDeposit` ops up to the first rejection (`credited` of them), then time if given.
+   */
+  private applyNew(engine: Engine, heads: readonly Hex[], timeMs: number | undefined, deposits: readonly DepositRecord[] = []): Applied {
     const fresh = new Set<Hex>();
     const stack = heads.filter((h) => !this.finalSet.has(h) && this.replica.has(h));
     while (stack.length > 0) {
@@ -566,11 +638,31 @@ export class Checkpointer {
         }
       }
     }
+    let credited = 0;
+    for (const d of deposits) {
+      if (engine.creditDeposit(d).status !== "accepted") break;
+      credited++;
+    }
     if (timeMs !== undefined) {
       const r = engine.advanceTime({ timeMs });
       if (r.status === "rejected") throw new CheckpointError("INVALID_VALUE", `advanceTime: ${r.message}`);
     }
-    return { order, ops, results };
+    return { order, ops, results, credited };
+  }
+
+  /** Confirmed records from the final state's next one on, at most `maxDepositsPerCheckpoint` (none without a source). */
+  private confirmedDeposits(): DepositRecord[] {
+    const source = this.o.deposits;
+    const out: DepositRecord[] = [];
+    if (source === undefined) return out;
+    let id = this.finalDepositsCredited;
+    while (out.length < this.o.maxDepositsPerCheckpoint) {
+      const d = source.confirmed(id);
+      if (d === undefined || d.recordId !== id) break;
+      out.push({ recordId: d.recordId, account: d.account.toLowerCase() as Hex, token: d.token.toLowerCase() as Hex, amount: d.amount });
+      id++;
+    }
+    return out;
   }
 
   /** L51 at this layer: apply the decided cut to the final state, sign the checkpoint, move to the next height. */
@@ -584,11 +676,14 @@ export class Checkpointer {
   /** Makes `v` the decision of its height: final state, proof, own checkpoint signature, next height. */
   private commit(v: CheckpointValue, messages: ConsensusMessage[], round: number, live: boolean): void {
     const id = checkpointValueId(v);
-    const applied = this.spec?.id === id ? this.spec.applied : this.speculateOn(v.heads, v.timeMs).applied;
+    const applied = this.spec?.id === id ? this.spec.applied : this.speculateOn(v.heads, v.timeMs, v.deposits).applied;
+    // q replicas vouched for the records; a rejection here means the decided value was invalid
+    if (applied.credited !== v.deposits.length) throw new CheckpointError("INVALID_VALUE", `decided checkpoint ${v.height} credits a deposit record the engine rejects`);
     // `live` is now this decision's final state
     this.spec = undefined;
     this.finalView = undefined;
-    this.redo.push({ order: applied.order, timeMs: v.timeMs });
+    this.finalDepositsCredited = this.live.depositsCredited;
+    this.redo.push({ order: applied.order, deposits: v.deposits, timeMs: v.timeMs });
     this.redoOps += applied.ops;
     if (this.redo.length >= this.o.rebaseHeights || this.redoOps >= this.o.rebaseOps) {
       this.base = cloneEngine(this.live);
@@ -602,6 +697,8 @@ export class Checkpointer {
       this.finalResults.set(id, applied.results.get(id)!);
     }
     this.finalHeads = [...v.heads];
+    // the replica's tentative state shows the credited funds from now on (Replica.creditDeposits)
+    if (v.deposits.length > 0) this.replica.creditDeposits(v.deposits);
     this.lastTime = v.timeMs;
     this.lastDecisionAt = this.o.now();
     this.proofs.set(v.height, { value: v, messages });
@@ -700,7 +797,7 @@ export class Checkpointer {
   /** Cadence: start the height when batches are pending and the interval has passed. */
   private maybeStart(): void {
     if (this.tm.isStarted) return;
-    const pending = this.replica.heads().some((h) => !this.finalSet.has(h));
+    const pending = this.replica.heads().some((h) => !this.finalSet.has(h)) || this.o.deposits?.confirmed(this.finalDepositsCredited) !== undefined;
     if (!pending) return;
     const wait = this.lastDecisionAt + this.o.checkpointIntervalMs - this.o.now();
     if (wait <= 0) return this.start();

@@ -121,6 +121,7 @@ export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = {
   advanceTime: [req("timeMs", INT)],
   deposit: [req("account", STR), req("token", STR), req("amount", BIG)],
   withdraw: [req("account", STR), req("token", STR), req("amount", BIG)],
+  creditDeposit: [req("recordId", BIG), req("account", STR), req("token", STR), req("amount", BIG)],
   transfer: [req("from", STR), req("to", STR), req("token", STR), req("amount", BIG)],
   createPool: [
     req("pool", STR),
@@ -245,6 +246,8 @@ export const OP_TAGS: Readonly<Partial<Record<OpType, number>>> = {
   updateFundingRate: 35,
   settleFunding: 36,
   liquidatePosition: 37,
+  // 64, not the next free tag: keeps clear of the tags other branches add in parallel
+  creditDeposit: 64,
 };
 
 const TYPE_BY_TAG: (OpType | undefined)[] = [];

@@ -24,6 +24,7 @@ import type { Op } from "../core/ops.js";
 import type { Result } from "../core/results.js";
 import { BatchError, batchDigest, createBatch, domainSeparator, payloadDigestOf, toHex, type Batch } from "./batch.js";
 import { CodecError, DEFAULT_CODEC_LIMITS, decodeBatch, type CodecLimits, type DecodedBatch } from "./codec.js";
+import type { DepositRecord } from "./deposits.js";
 import { DEFAULT_DAG_LIMITS, HashDag, type DagLimits, type DagNode, type DagRejection, type Evidence } from "./dag.js";
 import { normalizeParticipant, recoverAddress, type Hex, type Participant, type Signer } from "./identity.js";
 import { TotalOrder } from "./order.js";
@@ -281,6 +282,18 @@ export class Replica {
   resultsOf(id: Hex): Result[] | undefined {
     this.tentative.current();
     return this.tentative.resultsOf(id);
+  }
+  /**
+   * Credits on-chain deposit records a decided checkpoint credited (called by the Checkpointer, see
+   * `checkpoint.ts` and `deposits.ts`) in the tentative state too: as `creditDeposit` ops right after
+   * the genesis ops, before every batch, so that participants can trade the funds at once. Records
+   * credited before are skipped (no replay); otherwise the tentative state is replayed from genesis
+   * at the next read. Credits only add free balance, so a batch's tentative result differs from its
+   * final one only if the batch lies in the crediting checkpoint's own cut (final: batches, then
+   * credits) and needed the credited funds.
+   */
+  creditDeposits(records: readonly DepositRecord[]): Result[] {
+    return this.tentative.applyToGenesis(records.map((d) => ({ type: "creditDeposit", recordId: d.recordId, account: d.account, token: d.token, amount: d.amount })));
   }
   /** The tentative engine, brought up to date. Read only: mutating it bypasses the channel. */
   getCurrentState(): Engine {

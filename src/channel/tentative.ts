@@ -7,7 +7,8 @@
  * liquidatePosition, `account` otherwise) is not the batch author's account is rejected
  * `NOT_PERMITTED` without reaching the engine. Setup ops (createToken, createAccount, createPool,
  * createMarket, createReserve, createPerpMarket, deposit, advanceTime) come only from the channel's
- * genesis config and are rejected `NOT_PERMITTED` inside batches, as are the funding maintenance ops
+ * genesis config and are rejected `NOT_PERMITTED` inside batches, as are `creditDeposit` (a system op:
+ * only a decided checkpoint credits on-chain deposit records, `checkpoint.ts`), the funding maintenance ops
  * (updateFundingRate, settleFunding: they have no actor; they will be driven by checkpoints) and any
  * op type not in {@link BATCH_OP_TYPES} (new core op types are denied until allowed here). Role
  * checks are the engine's own (an Observer's trade is rejected `NOT_PERMITTED` by the engine).
@@ -212,6 +213,22 @@ export class Tentative {
     // own batches never pay for a snapshot (a clone is O(state)): local confirmation stays fast
     if (position === this.applied && this.applied === this.order.length - 1) return this.applyNext(node, false, !own);
     return undefined;
+  }
+
+  /**
+   * Applies system ops (a decided checkpoint's `creditDeposit`s, `checkpoint.ts`) to the genesis
+   * state, so that they precede every batch, and rebuilds the state from there at the next read: a
+   * replay of every delivered batch (O(all ops); checkpoints that credit deposits are rare). Returns
+   * the ops' results; the snapshots past genesis are dropped.
+   */
+  applyToGenesis(ops: readonly Op[]): Result[] {
+    const genesis = this.snapshots[0]!.engine;
+    const results = ops.map((op) => genesis.apply(op));
+    if (!results.some((r) => r.status === "accepted")) return results;
+    this.snapshots.length = 1;
+    this.stats.snapshotsKept = 1;
+    this.dirtyFrom = 0;
+    return results;
   }
 
   /** Takes a snapshot of the state at its current end (after bringing it up to date), if none is there. */

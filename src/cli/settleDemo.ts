@@ -8,13 +8,18 @@
  *    USDC/WETH day's swaps pays in (split by swap sender, as `channelDemo.ts` does), participant 0
  *    also the pool's seed reserves (the real pool's virtual reserves at the first event), and 1 ETH
  *    each (native ETH exercises the other payment path).
- * 2. The channel's genesis credits exactly those records (`checkGenesisDeposits`, the replica-side
- *    check), creates the pool and seeds it; N MultiPartyChannel replicas run every swap of the day
- *    over the seeded simulated network, plus ETH transfers.
- * 3. Each replica runs a Checkpointer (`src/channel/checkpoint.ts`: Tendermint over cuts of the DAG,
- *    its messages delivered in the simulated network's virtual time); every 512 ops per participant
- *    the run waits until everything sent so far is final and every replica holds the certificate
- *    (q EIP-712 Checkpoint signatures) of that height. Those certificates are what goes on chain.
+ * 2. The channel's genesis only registers the tokens (with their on-chain addresses) and creates the
+ *    pool: no deposit is in it. Each replica runs a Checkpointer (`src/channel/checkpoint.ts`:
+ *    Tendermint over cuts of the DAG, its messages delivered in the simulated network's virtual time)
+ *    and its own watcher of the adjudicator's `Deposited` events (`ChainDepositSource`,
+ *    `src/settlement/deposits.ts`); the first checkpoints credit every record with `creditDeposit`
+ *    ops naming it, each replica prevoting only records its own watcher confirms. Then participant 0
+ *    seeds the pool and N MultiPartyChannel replicas run every swap of the day over the seeded
+ *    simulated network, plus ETH transfers.
+ * 3. A quarter into the day, participant N−1 deposits 250,000 USDC more on chain; a later checkpoint
+ *    credits that record while trading goes on. Every 512 ops per participant the run waits until
+ *    everything sent so far is final and every replica holds the certificate (q EIP-712 Checkpoint
+ *    signatures) of that height. Those certificates are what goes on chain.
  * 4. Halfway, participant 1 withdraws a quarter of its USDC and WETH (a `withdraw` op); the contract
  *    pays it against the next certificate, mid-channel.
  * 5. The channel closes cooperatively (n-of-n `Close`), or with `--dispute`: participant N−1 proposes
@@ -37,7 +42,9 @@ import { MultiPartyChannel } from "../node/channel.js";
 import { loadUniswapEvents } from "../replay/uniswapData.js";
 import { connectChain } from "../settlement/chain.js";
 import { fromCheckpointCertificate, type Certificate } from "../settlement/certificate.js";
-import { checkGenesisDeposits, closeAndClaim, openSettlement, reconcile, withdrawAll, type ReconcileRow, type SessionDeposit, type SessionParty } from "../settlement/session.js";
+import { ChainDepositSource } from "../settlement/deposits.js";
+import { closeAndClaim, depositMidChannel, openSettlement, reconcile, withdrawAll, type ReconcileRow, type SessionDeposit, type SessionParty } from "../settlement/session.js";
+import { SettlementWatcher } from "../settlement/watcher.js";
 import { SimNetwork } from "../sync/simNetwork.js";
 
 export interface SettlementSummary {
@@ -56,6 +63,14 @@ export interface SettlementSummary {
   gasUsed: { deposit: number; propose: number; challenge: number; finalize: number; claim: number; cooperativeClose: number; withdraw: number };
   /** Calls of each kind behind `gasUsed`. */
   gasCalls: { deposit: number; propose: number; challenge: number; finalize: number; claim: number; cooperativeClose: number; withdraw: number };
+  /** On-chain deposit records, every one credited by a checkpoint's `creditDeposit` (none at genesis). */
+  deposits: {
+    records: number;
+    /** Tendermint height whose checkpoint credited each record, by record id. */
+    creditedAtHeight: number[];
+    /** The deposit made after trading started: amount in base units (decimal string). */
+    midRun: { participant: number; token: string; amount: string; recordId: number; creditedAtHeight: number; swapsBefore: number };
+  };
 }
 
 export interface SettlementRun {
@@ -65,6 +80,8 @@ export interface SettlementRun {
 }
 
 const EPOCH_MS = 1_700_000_000_000;
+/** The mid-run deposit: 250,000 USDC (6 decimals). */
+const MID_RUN_USDC = 250_000_000_000n;
 const OPS_PER_CHECKPOINT = 512;
 
 /** Private key of demo participant `i`: the key `sim.ts` testSigner(i) derives (never for real funds). */
@@ -124,13 +141,11 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
       deposits,
       disputeWindowSeconds: 3600,
     });
-    const lp = parties[0]!.signer.address;
-    const genesis: Op[] = [
-      ...s.genesis,
-      { type: "createPool", pool: "USDC/WETH", token0: "USDC", token1: "WETH", feePpm: 500 },
-      { type: "addLiquidity", account: lp, pool: "USDC/WETH", amount0Desired: seedUsdc, amount1Desired: seedWeth },
-    ];
-    await checkGenesisDeposits(s.adjudicator, s.channelId, genesis);
+    // no deposit in the genesis: checkpoints credit every record (creditDeposit), below
+    const genesis: Op[] = [...s.genesis, { type: "createPool", pool: "USDC/WETH", token0: "USDC", token1: "WETH", feePpm: 500 }];
+    // each replica's own view of the chain's deposit records
+    const watchers = parties.map((p) => new SettlementWatcher({ client: s.adjudicator, channelId: s.channelId, sender: p.account, latestCertificate: () => undefined }));
+    const sources = watchers.map((w) => new ChainDepositSource(w, { confirmations: 1 }));
 
     const net = new SimNetwork(1, { minDelayMs: 1, meanExtraDelayMs: 3 });
     const participants: Participant[] = parties.map((p) => ({ address: p.signer.address, roles: ["Trader", "MarketMaker"] }));
@@ -156,6 +171,7 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
           }
         },
         schedule: (ms, fn) => net.setTimer(ms, fn),
+        deposits: sources[i]!,
       });
       cp.onCheckpoint((c) => certsOf[i]!.push(c));
       return cp;
@@ -177,7 +193,21 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
       });
     });
     chans.forEach((c, i) => c.on("batch", () => cps[i]!.poll()));
+    const creditedAtHeight: number[] = [];
+    cps[0]!.onDecide((v) => {
+      for (const d of v.deposits) creditedAtHeight[Number(d.recordId)] = v.height;
+    });
+    /** Every replica's watcher reads the chain, then its checkpointer is told; runs until every record so far is credited everywhere. */
+    const creditDeposits = async (): Promise<void> => {
+      for (const w of watchers) await w.poll();
+      for (const c of cps) c.depositsChanged();
+      const records = BigInt(s.records.length);
+      if (!net.runUntilTrue(() => cps.every((c) => c.getFinalState().depositsCredited === records), net.now() + 120_000)) {
+        throw new Error("settlement demo: the deposit records were not credited within 120 s of virtual time");
+      }
+    };
     net.runUntil(1);
+    await creditDeposits();
     const first0 = chans[0]!;
     const converge = (): Engine => {
       for (const c of chans) c.flush();
@@ -208,10 +238,24 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
       return out;
     };
 
+    // participant 0 seeds the pool from its credited deposit (the real pool's reserves at the first event)
+    if (first0.addLiquidity({ pool: "USDC/WETH", amount0Desired: seedUsdc, amount1Desired: seedWeth }).status !== "accepted") {
+      throw new Error("settlement demo: seeding the pool from the credited deposits failed");
+    }
+    converge(); // every replica has the seeded pool before the first swap
     let accepted = 0;
     let sinceCheckpoint = 0;
     let withdrew = false;
+    let midRun: SettlementSummary["deposits"]["midRun"] | undefined;
     for (let i = 0; i < swaps.length; i++) {
+      if (midRun === undefined && i >= swaps.length / 4) {
+        // a deposit while trading goes on: the record is credited by a later checkpoint
+        const who = n - 1;
+        const record = await depositMidChannel(s, who, "USDC", MID_RUN_USDC);
+        await creditDeposits();
+        const recordId = Number(record.recordId);
+        midRun = { participant: who, token: "USDC", amount: record.amount.toString(), recordId, creditedAtHeight: creditedAtHeight[recordId]!, swapsBefore: i };
+      }
       const sw = swaps[i]!;
       const r = chans[sw.who]!.swap({ pool: "USDC/WETH", tokenIn: sw.tokenIn, amountIn: sw.amountIn });
       if (r.status === "accepted") accepted++;
@@ -245,6 +289,8 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
     }
     const rows = await reconcile(s, finalEngine);
     for (const c of chans) c.close();
+    if (midRun === undefined) throw new Error("settlement demo: no mid-run deposit was made");
+    if (finalEngine.depositsCredited !== BigInt(s.records.length)) throw new Error("settlement demo: not every deposit record was credited");
     const names = new Map<Address, string>(parties.map((p, i) => [p.account.address, `participant ${i}`]));
     return {
       summary: {
@@ -265,6 +311,7 @@ export async function runSettlementDemo(opts: { dataDir: string; participants: n
           withdraw: perCall(s.gas.withdraw, s.calls.withdraw),
         },
         gasCalls: { ...s.calls },
+        deposits: { records: s.records.length, creditedAtHeight, midRun },
       },
       rows,
       names,
@@ -293,6 +340,11 @@ export function printSettlement(run: SettlementRun): void {
     const cells = [r.onChainReceived, r.withdrawn, r.channelFinal - r.withdrawn].map((v, i) => v.toString().padStart(i === 1 ? 23 : 27));
     console.log(`${(run.names.get(r.party) ?? r.party).padEnd(15)} ${r.token.padEnd(6)} ${cells.join(" ")}  ${r.equal ? "yes" : "NO"}`);
   }
+  const d = summary.deposits;
+  console.log(
+    `deposits: ${d.records} on-chain records, none in the genesis, each credited by a checkpoint (creditDeposit); ` +
+      `record ${d.midRun.recordId} (participant ${d.midRun.participant}: ${d.midRun.amount} ${d.midRun.token} base units), deposited after ${d.midRun.swapsBefore} swaps, was credited at height ${d.midRun.creditedAtHeight}`,
+  );
   const g = summary.gasUsed;
   const c = summary.gasCalls;
   console.log(

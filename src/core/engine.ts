@@ -39,6 +39,7 @@ import {
   type VoteFeeResult,
 } from "./amm/lockswap.js";
 import { applyCreateAccount, applyCreateToken, applyDeposit, applyTransfer, applyWithdraw } from "./accounts.js";
+import { applyCreditDeposit, type CreditDepositResult } from "./deposits.js";
 import { checkConservation, type ConservationReport } from "./conservation.js";
 import { exitLeaves, exitRoot, type ExitLeaf } from "./exit.js";
 import { freeOf, lpSharesOf, reservedOf } from "./ledger.js";
@@ -56,6 +57,7 @@ import type {
   CreateMarketOp,
   CreatePoolOp,
   CreateTokenOp,
+  CreditDepositOp,
   DepositOp,
   MarketOrderOp,
   Op,
@@ -138,6 +140,7 @@ const HANDLERS: Record<OpType, Handler> = {
   createAccount: applyCreateAccount,
   advanceTime: applyAdvanceTime,
   deposit: applyDeposit,
+  creditDeposit: applyCreditDeposit,
   withdraw: applyWithdraw,
   transfer: applyTransfer,
   createPool: applyCreatePool,
@@ -266,6 +269,14 @@ export class Engine {
   }
   deposit(p: Params<DepositOp>): Result<BalanceResult> {
     return this.run("deposit", p, applyDeposit) as Result<BalanceResult>;
+  }
+  /** Credits on-chain deposit record `p.recordId` (the next one expected; see `deposits.ts`). */
+  creditDeposit(p: Params<CreditDepositOp>): Result<CreditDepositResult> {
+    return this.run("creditDeposit", p, applyCreditDeposit) as Result<CreditDepositResult>;
+  }
+  /** Id of the next on-chain deposit record this engine will credit (= records credited so far). */
+  get depositsCredited(): bigint {
+    return this.state.depositsCredited;
   }
   withdraw(p: Params<WithdrawOp>): Result<BalanceResult> {
     return this.run("withdraw", p, applyWithdraw) as Result<BalanceResult>;

@@ -68,6 +68,10 @@ export const RejectCodes = [
   "LOCK_EXPIRED",
   /** Lock-swaps are switched off on this pool. */
   "LOCKS_DISABLED",
+  /** creditDeposit: the deposit record was credited before. */
+  "DEPOSIT_ALREADY_CREDITED",
+  /** creditDeposit: an earlier deposit record is not credited yet (records are credited in id order). */
+  "DEPOSIT_OUT_OF_ORDER",
 ] as const;
 
 export type RejectCode = (typeof RejectCodes)[number];

@@ -63,6 +63,22 @@ export interface DepositOp {
   amount: bigint;
 }
 
+/**
+ * Credits on-chain deposit record `recordId` (a system op: only a decided checkpoint applies it, see
+ * `deposits.ts`): `amount` base units of the token whose on-chain address is `token` to the account
+ * whose address is `account`. Records are credited once each, consecutively from 0.
+ */
+export interface CreditDepositOp {
+  type: "creditDeposit";
+  /** The record's number on chain (the adjudicator's `recordId`). */
+  recordId: bigint;
+  /** Beneficiary: 0x + 40 hex digits (any case), the address of an engine account. */
+  account: string;
+  /** Token address: 0x + 40 hex digits (ETH: the zero address), the address of an engine token. */
+  token: string;
+  amount: bigint;
+}
+
 /** Debits `amount` of `token` from the free balance of `account` (leaves the channel). */
 export interface WithdrawOp {
   type: "withdraw";
@@ -382,6 +398,7 @@ export type Op =
   | CreateAccountOp
   | AdvanceTimeOp
   | DepositOp
+  | CreditDepositOp
   | WithdrawOp
   | TransferOp
   | CreatePoolOp
@@ -415,6 +432,7 @@ export const OP_TYPES: readonly OpType[] = [
   "createAccount",
   "advanceTime",
   "deposit",
+  "creditDeposit",
   "withdraw",
   "transfer",
   "createPool",

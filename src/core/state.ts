@@ -118,6 +118,8 @@ export interface EngineState {
   timeMs: number;
   /** Next order id; order ids are assigned in op order, so they are the same on every replica. */
   nextOrderId: number;
+  /** Id of the next on-chain deposit record to credit (= records credited so far; see deposits.ts). */
+  depositsCredited: bigint;
   /** Oracle price reports per asset (see oracle.ts). */
   readonly oracle: OracleState;
   /** Lending reserves (see lending/pool.ts). */
@@ -141,6 +143,7 @@ export function createState(): EngineState {
     protocolFees: new Map(),
     timeMs: 0,
     nextOrderId: 1,
+    depositsCredited: 0n,
     oracle: createOracleState(),
     lending: createLendingState(),
     perps: createPerpsState(),

@@ -11,7 +11,8 @@
  *   `l:<asset>`   lending reserve: config, indexes, rates, cash, scaled supply/debt per account (`encodeReserve`)
  *   `pm:<id>`, `pa:<id>`, `pg`  perpetuals: market (params, funding, positions), account quote
  *                 balances, module vault/insurance fund/bad debt (`encodePerpsLeaf`)
- *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees
+ *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees, then
+ *                 (once a deposit record was credited) `dc:<next deposit record id>`
  * leaf hash = sha256(0x00 ‖ key ‖ 0x00 ‖ text), node = sha256(0x01 ‖ left ‖ right), an odd last node
  * is promoted; leaves ordered by key (UTF-16 code unit order, which is byte order for our ASCII ids).
  * Amounts are decimal integers, so the root is the same on every machine and in every run.
@@ -108,7 +109,10 @@ function encodeGlobals(state: EngineState): string {
     const t = state.totals.get(token);
     return `${token}=${t?.deposited ?? 0n}/${t?.withdrawn ?? 0n}`;
   });
-  return `${state.timeMs}|${state.nextOrderId}|${totals.join(",")}|${encodeMap(state.protocolFees)}`;
+  const base = `${state.timeMs}|${state.nextOrderId}|${totals.join(",")}|${encodeMap(state.protocolFees)}`;
+  // Credited deposit records (deposits.ts) follow only once there are some, so that engines that
+  // never credited one keep their root.
+  return state.depositsCredited === 0n ? base : `${base}|dc:${state.depositsCredited}`;
 }
 
 /** `k=v,k=v` with keys sorted; zero entries are never stored (see ledger.ts), so equal states encode equally. */

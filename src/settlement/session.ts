@@ -1,15 +1,17 @@
 /**
  * A channel's whole life on chain, as one participant group runs it (issue 5 items 1–4): deploy the
- * adjudicator and the tokens, open the channel, post bonds, deposit into numbered records, give the
- * channel a genesis that credits exactly those records, withdraw mid-channel against a certificate,
+ * adjudicator and the tokens, open the channel, post bonds, deposit into numbered records (at the
+ * start, and mid-channel with {@link depositMidChannel}), withdraw mid-channel against a certificate,
  * close cooperatively or through the dispute path (a stale proposal answered by a watcher's
  * challenge), claim every exit leaf, and reconcile on-chain balances with the channel's final state.
  *
- * Deposit records ↔ channel credits: the channel's genesis lists one `deposit` op per on-chain record,
- * in record order (the i-th genesis deposit credits record i). {@link checkGenesisDeposits} is the
- * replica-side check: every deposit op matches its record (beneficiary, token address, amount) and no
- * record is credited twice or skipped. (Deposits while the channel runs would need an op that names
- * its record id and engine state remembering credited ids; today deposits enter only at genesis.)
+ * Deposit records ↔ channel credits: each record is credited by a `creditDeposit {recordId, account,
+ * token, amount}` op that names it (`src/core/deposits.ts`: once each, in id order). In a channel
+ * with Checkpointers, decided checkpoints carry them (`src/channel/deposits.ts`; each replica checks
+ * them against its own watcher through a `ChainDepositSource`, `deposits.ts` here): the channel's
+ * genesis ({@link OpenedSettlement.genesis}) has no deposits. Lighter setups without checkpoints may
+ * put the credits in the genesis instead ({@link genesisCredits}), checked by
+ * {@link checkGenesisCredits} against the records on chain.
  *
  * Certificates come from the caller: the Checkpointers' certificates (`src/channel/checkpoint.ts`,
  * converted with `fromCheckpointCertificate`) in the main job and test/settlement.checkpoint.test.ts,
@@ -64,8 +66,9 @@ export interface OpenedSettlement {
   parties: SessionParty[];
   operator: Account;
   tokens: Map<string, { address: Address; decimals: number; erc20?: Erc20Client }>;
-  /** createToken ops (with on-chain addresses) and one deposit op per record, in record order. */
+  /** createToken ops (with on-chain addresses); no deposits (see the module comment). */
   genesis: Op[];
+  /** The deposit records made so far, in record order (openSettlement's, then depositMidChannel's). */
   records: DepositEvent[];
   /** Each party's on-chain balance per token symbol right after its deposits. */
   balancesAfterDeposit: Map<Address, Map<string, bigint>>;
@@ -144,34 +147,59 @@ export async function openSettlement(opts: {
     gas.deposit += tx.gasUsed;
     calls.deposit++;
     records.push(tx.deposit);
-    genesis.push({ type: "deposit", account: p.signer.address, token: d.token, amount: tx.deposit.amount });
   }
   const balancesAfterDeposit = new Map<Address, Map<string, bigint>>();
   for (const p of parties) balancesAfterDeposit.set(p.account.address, await balancesOf(chain, tokens, p.account.address));
   return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, calls, feesPaid: new Map() };
 }
 
+/** `creditDeposit` ops for `records` (for a genesis that credits them; see the module comment). */
+export function genesisCredits(records: readonly DepositEvent[]): Op[] {
+  return records.map((d) => ({ type: "creditDeposit", recordId: d.recordId, account: d.beneficiary.toLowerCase(), token: d.token.toLowerCase(), amount: d.amount }));
+}
+
 /**
- * The replica-side deposit check: the genesis' deposit ops, in order, are exactly the channel's
- * on-chain records (the i-th op credits record i: same beneficiary, token address, amount), and there
- * are as many ops as records. Throws an Error naming the first mismatch.
+ * The replica-side check of a genesis that credits deposit records: its `creditDeposit` ops name
+ * records 0, 1, 2, … in order, each existing on chain with exactly that beneficiary, token and
+ * amount (`isDepositRecord`); records after them are left to checkpoints. A `deposit` op (value
+ * with no record behind it) is refused. Throws an Error naming the first mismatch.
  */
-export async function checkGenesisDeposits(adjudicator: AdjudicatorClient, channelId: Hex, genesis: readonly Op[]): Promise<void> {
-  const tokenAddress = new Map<string, string>();
-  let record = 0n;
+export async function checkGenesisCredits(adjudicator: AdjudicatorClient, channelId: Hex, genesis: readonly Op[]): Promise<void> {
+  let next = 0n;
   for (const op of genesis) {
-    if (op.type === "createToken") tokenAddress.set(op.symbol, (op.address ?? "").toLowerCase());
-    if (op.type !== "deposit") continue;
-    const token = tokenAddress.get(op.token);
-    if (token === undefined || !/^0x[0-9a-f]{40}$/.test(token)) throw new Error(`genesis deposit of ${op.token}: the token has no on-chain address`);
-    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account)) throw new Error(`genesis deposit to ${op.account}: not an address`);
-    if (!(await adjudicator.isDepositRecord(channelId, record, op.account as Address, token as Address, op.amount))) {
-      throw new Error(`genesis deposit #${record} (${op.amount} ${op.token} to ${op.account}) is not deposit record ${record} on chain`);
+    if (op.type === "deposit") throw new Error(`genesis deposit of ${op.amount} ${op.token} to ${op.account} names no on-chain deposit record`);
+    if (op.type !== "creditDeposit") continue;
+    if (op.recordId !== next) throw new Error(`genesis credits deposit record ${op.recordId} where record ${next} is next`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account) || !/^0x[0-9a-fA-F]{40}$/.test(op.token)) throw new Error(`genesis credit of record ${op.recordId}: account and token must be addresses`);
+    if (!(await adjudicator.isDepositRecord(channelId, op.recordId, op.account as Address, op.token as Address, op.amount))) {
+      throw new Error(`genesis credit of ${op.amount} of ${op.token} to ${op.account} is not deposit record ${op.recordId} on chain`);
     }
-    record++;
+    next++;
   }
-  const count = await adjudicator.depositCount(channelId);
-  if (count !== record) throw new Error(`genesis credits ${record} deposit records, the chain has ${count}`);
+}
+
+/**
+ * Party `party` deposits `amount` of `token` into a new record while the channel runs. The amount is
+ * new money from outside, as in {@link openSettlement}: minted (test ERC-20) or sent by the chain's
+ * dev account (ETH) first, so the party's on-chain balance, measured for {@link reconcile}, is
+ * unchanged (its ETH fee is counted in `feesPaid`). Returns the record; the channel credits it through
+ * a checkpoint.
+ */
+export async function depositMidChannel(s: OpenedSettlement, party: number, token: string, amount: bigint): Promise<DepositEvent> {
+  const p = s.parties[party];
+  const t = s.tokens.get(token);
+  if (p === undefined || t === undefined) throw new Error(`deposit: unknown party ${party} or token ${token}`);
+  if (t.erc20 !== undefined) {
+    await t.erc20.mint(s.operator, p.account.address, amount);
+    const approved = await t.erc20.approve(p.account, s.adjudicator.address, amount);
+    addFee(s, p.account.address, approved.feeWei);
+  } else await s.chain.fund(p.account.address, amount);
+  const tx = await s.adjudicator.deposit(p.account, s.channelId, t.address, amount, p.account.address);
+  s.gas.deposit += tx.gasUsed;
+  s.calls.deposit++;
+  addFee(s, p.account.address, tx.feeWei);
+  s.records.push(tx.deposit);
+  return tx.deposit;
 }
 
 /** Every exit leaf of `engine` with its proof. */

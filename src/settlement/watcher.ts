@@ -51,6 +51,7 @@ export class SettlementWatcher {
   /** Challenges this watcher sent. */
   readonly challenges: { tx: TxResult; height: number }[] = [];
   private nextBlock: bigint;
+  private head_: bigint | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -59,10 +60,16 @@ export class SettlementWatcher {
     this.nextBlock = opts.fromBlock ?? 0n;
   }
 
+  /** The latest block number a poll has read up to (undefined before the first poll). */
+  get head(): bigint | undefined {
+    return this.head_;
+  }
+
   /** Reads the events of every block not read yet and reacts to them. */
   async poll(): Promise<void> {
     const { client, channelId } = this.opts;
     const latest = await client.chain.publicClient.getBlockNumber({ cacheTime: 0 });
+    this.head_ = latest;
     if (latest < this.nextBlock) return;
     const logs = await client.chain.publicClient.getLogs({ address: client.address, fromBlock: this.nextBlock, toBlock: latest });
     this.nextBlock = latest + 1n;

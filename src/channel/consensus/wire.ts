@@ -11,10 +11,12 @@
  * - message: kind u8 (1 proposal, 2 prevote, 3 precommit) ‖ height u64 ‖ round u32 ‖ sender (20) ‖
  *   signature (65) ‖ proposal: valueId (32) ‖ validRound i32 ; vote: `0x00` (nil) or `0x01` valueId (32)
  * - value: height u64 ‖ heads count u16 ‖ heads (32 each, strictly ascending) ‖ stateRoot (32) ‖
- *   exitRoot (32) ‖ timeMs u64
+ *   exitRoot (32) ‖ timeMs u64 ‖ deposits count u16 ‖ deposits (recordId u256 ‖ account (20) ‖
+ *   token (20) ‖ amount u256 each; ids consecutive, amounts > 0, at most `maxDeposits`)
  * Integers decode to safe integers only (u64 ≤ 2^53 − 1).
  */
 import type { CheckpointValue, CheckpointWire } from "../checkpoint.js";
+import { MAX_DEPOSITS_PER_CHECKPOINT, wellFormedDeposits, type DepositRecord } from "../deposits.js";
 import type { Hex } from "../identity.js";
 import type { ConsensusMessage } from "./tendermint.js";
 
@@ -23,9 +25,11 @@ export interface WireLimits {
   maxHeads: number;
   /** Most messages in a proof. Default 1024. */
   maxProofMessages: number;
+  /** Most deposit records in a value. Default 256. */
+  maxDeposits?: number;
 }
 
-export const DEFAULT_WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({ maxHeads: 1024, maxProofMessages: 1024 });
+export const DEFAULT_WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({ maxHeads: 1024, maxProofMessages: 1024, maxDeposits: MAX_DEPOSITS_PER_CHECKPOINT });
 
 export type WireErrorCode = "TRUNCATED" | "TRAILING_BYTES" | "UNKNOWN_TAG" | "OUT_OF_RANGE" | "NON_CANONICAL" | "LIMIT";
 
@@ -161,6 +165,30 @@ function writeValue(w: Writer, v: CheckpointValue, limits: WireLimits): void {
   w.hex(v.stateRoot, 32);
   w.hex(v.exitRoot, 32);
   w.u64(v.timeMs);
+  const maxDeposits = limits.maxDeposits ?? MAX_DEPOSITS_PER_CHECKPOINT;
+  if (!wellFormedDeposits(v.deposits, maxDeposits)) throw new WireError("OUT_OF_RANGE", `deposits must be at most ${maxDeposits} well-formed records with consecutive ids`);
+  w.u16(v.deposits.length);
+  for (const d of v.deposits) {
+    w.bytes(u256(d.recordId), 32);
+    w.hex(d.account, 20);
+    w.hex(d.token, 20);
+    w.bytes(u256(d.amount), 32);
+  }
+}
+
+function u256(v: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0 && v > 0n; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function readU256(r: Reader): bigint {
+  let v = 0n;
+  for (const b of r.bytes(32)) v = (v << 8n) | BigInt(b);
+  return v;
 }
 
 function readValue(r: Reader, limits: WireLimits): CheckpointValue {
@@ -173,7 +201,16 @@ function readValue(r: Reader, limits: WireLimits): CheckpointValue {
     if (i > 0 && !(heads[i - 1]! < h)) throw new WireError("NON_CANONICAL", "heads must be strictly ascending");
     heads.push(h);
   }
-  return { height, heads, stateRoot: r.hex(32), exitRoot: r.hex(32), timeMs: r.u64() };
+  const stateRoot = r.hex(32);
+  const exitRoot = r.hex(32);
+  const timeMs = r.u64();
+  const maxDeposits = limits.maxDeposits ?? MAX_DEPOSITS_PER_CHECKPOINT;
+  const k = r.u16();
+  if (k > maxDeposits) throw new WireError("LIMIT", `at most ${maxDeposits} deposits`);
+  const deposits: DepositRecord[] = [];
+  for (let i = 0; i < k; i++) deposits.push({ recordId: readU256(r), account: r.hex(20), token: r.hex(20), amount: readU256(r) });
+  if (!wellFormedDeposits(deposits, maxDeposits)) throw new WireError("OUT_OF_RANGE", "deposit ids must be consecutive and amounts positive");
+  return { height, heads, stateRoot, exitRoot, timeMs, deposits };
 }
 
 /** Canonical bytes of a checkpoint-layer message. Throws {@link WireError} on a malformed one. */
