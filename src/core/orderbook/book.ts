@@ -19,9 +19,10 @@
  *   without touching the other orders of its level, and the level's `totalLots` and `count` are kept
  *   incrementally.
  *
- * Ordered traversal (L2 depth, fill-or-kill pre-check, state encoding) never sorts the whole book:
+ * Partial ordered traversal (L2 depth, fill-or-kill pre-check) never sorts the whole book:
  * {@link BookSide.forEachLevel} walks the heap best-first with a small auxiliary heap of frontier
- * indices, O(k log k) for the first k levels.
+ * indices, O(k log k) for the first k levels. A full walk (the state root's market leaf) sorts
+ * {@link BookSide.liveLevelList} instead, which is cheaper when every level is visited.
  *
  * Ticks and lots are JS numbers (safe integers, bounded by the limits below so that every sum of lots
  * stays exact); money is bigint.
