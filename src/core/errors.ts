@@ -68,6 +68,14 @@ export const RejectCodes = [
   "LOCK_EXPIRED",
   /** Lock-swaps are switched off on this pool. */
   "LOCKS_DISABLED",
+  /** A cross-channel receipt names a channel that is not linked (receipts.ts). */
+  "UNKNOWN_CHANNEL",
+  /** A receipt's certificate is malformed, under quorum, or not signed by distinct participants of the source channel. */
+  "INVALID_CERTIFICATE",
+  /** A receipt's Merkle proof does not lead from its outbox leaf to the certified exit root. */
+  "INVALID_PROOF",
+  /** A receipt's cumulative amount is already credited in full (a replayed or older receipt). */
+  "RECEIPT_ALREADY_CREDITED",
 ] as const;
 
 export type RejectCode = (typeof RejectCodes)[number];
