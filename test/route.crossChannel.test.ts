@@ -283,6 +283,32 @@ describe("a route WETH → pool X (channel A) → USDC → receipt → pool Y (c
     }
   }, 120_000);
 
+  test("expiry is in checkpoint time: a first lock that expires before it can execute ends the route cancelled, every input back", () => {
+    const w = world(13);
+    const a0 = finalOf(w.a[0]!);
+    const weth0 = a0.balanceOf(owner, "WETH");
+    // 5 ms: less than one checkpoint interval (20 ms), so the lock in A expires at the checkpoint after
+    // the one that holds it; advanceTime cancels it there (the engine sweeps expired locks)
+    const route = new CrossChannelRoute(w.endpoints, { legs: [{ channel: "A", pool: "X" }, { channel: "B", pool: "Y" }], tokenIn: "WETH", amountIn: 3n * E18, lockMs: 5 });
+    route.start();
+    expect(w.run(() => route.finished, 30_000, () => route.poll())).toBe(true);
+    expect(route.status).toBe("cancelled");
+    expect(route.failure).toMatchObject({ leg: 0, code: "UNKNOWN_LOCK" });
+    const steps = route.steps.map((s) => `${s.channel}:${s.what}:${s.result.status}`);
+    expect(steps.slice(0, 3)).toEqual(["A:acquire:accepted", "B:acquire:accepted", "A:execute:rejected"]);
+    // both locks had expired and been swept by their channels' advanceTime: the cancels find nothing
+    expect(steps.slice(3).sort()).toEqual(["A:cancel:rejected", "B:cancel:rejected"]);
+    expect(route.steps.slice(3).map((s) => (s.result as { code?: string }).code)).toEqual(["UNKNOWN_LOCK", "UNKNOWN_LOCK"]);
+    const fa = finalOf(w.a[0]!);
+    const fb = finalOf(w.b[0]!);
+    expect(fa.balanceOf(owner, "WETH")).toBe(weth0);
+    expect(fa.reservedOf(owner, "WETH")).toBe(0n);
+    expect(fa.getLocks("X")!.locks.length).toBe(0);
+    expect(fb.getLocks("Y")!.locks.length).toBe(0);
+    expect(fa.sentOf(B, owner, "USDC")).toBe(0n);
+    expect(fa.checkConservation().ok && fb.checkConservation().ok).toBe(true);
+  }, 120_000);
+
   test("forged certificates are rejected by channel B: bad signature, non-participant, under quorum, another channel's certificate", () => {
     const w = world(5);
     // the owner sends 1,000 USDC from A to B and gets a real certified receipt

@@ -42,7 +42,7 @@
  * lock timed from it would expire at the very checkpoint that makes it final. So before acquiring in
  * a channel whose final time is more than `lockMs / 4` behind its clock, the coordinator signs an
  * empty batch (a heartbeat: it carries no op, only makes a checkpoint due) and acquires once the
- * final time is fresh. `payOnExecute` locks are capped by
+ * heartbeat is final (the final time is then that checkpoint's, as fresh as it can be). `payOnExecute` locks are capped by
  * the engine at `MAX_UNFUNDED_LOCK_DURATION_MS` = 60 s after the engine's time. Kept at 60 s: a
  * two-channel route needs, after the last leg's acquisition, four final steps in sequence (execute
  * leg 0, sendReceipt, certificate + creditReceipt, execute leg 1), i.e. about four checkpoint
@@ -141,8 +141,8 @@ export class CrossChannelRoute {
   /** While a receipt is on its way: source channel, the sendReceipt batch, proofs per decided height. */
   private transfer: { leg: number; from: string; to: string; token: string; batchId: Hex; proofs: Map<number, { cumulativeSent: bigint; proof: string[] }> } | undefined;
   private executed = -1;
-  /** An acquire waiting for its channel's final time to be fresh (after a heartbeat). */
-  private pendingAcquire: { leg: number; amountIn: bigint } | undefined;
+  /** An acquire waiting for its channel's heartbeat batch to be final (its final time is then fresh). */
+  private pendingAcquire: { leg: number; amountIn: bigint; heartbeat: Hex } | undefined;
 
   /**
    * @throws Error on 0 or more than 5 legs, an unknown channel key, an unknown pool, a pool that does
@@ -199,10 +199,11 @@ export class CrossChannelRoute {
 
   private advance(): boolean {
     if (this.pendingAcquire !== undefined) {
-      const { leg, amountIn } = this.pendingAcquire;
-      if (!this.fresh(this.plan.legs[leg]!.channel)) return false;
+      const { leg, amountIn, heartbeat } = this.pendingAcquire;
+      const channel = this.plan.legs[leg]!.channel;
+      if (this.endpoint(channel).checkpointer.finality(heartbeat).status !== "final") return false;
       this.pendingAcquire = undefined;
-      this.acquire(leg, amountIn);
+      this.acquire(leg, amountIn, true);
       return true;
     }
     if (this.transfer !== undefined && this.waiting.length === 0) return this.tryCredit();
@@ -335,13 +336,14 @@ export class CrossChannelRoute {
     return ep.checkpointer.getFinalState().timeMs >= ep.now() - this.lockMs / 4;
   }
 
-  private acquire(leg: number, amountIn: bigint): void {
+  private acquire(leg: number, amountIn: bigint, afterHeartbeat = false): void {
     const spec = this.plan.legs[leg]!;
-    if (!this.fresh(spec.channel)) {
+    if (!afterHeartbeat && !this.fresh(spec.channel)) {
       const { channel } = this.endpoint(spec.channel);
+      channel.flush(); // the owner's pending ops go first, as MultiPartyChannel assumes
       const heartbeat = channel.replica.submit([]);
       channel.sync?.publish(heartbeat.id);
-      this.pendingAcquire = { leg, amountIn };
+      this.pendingAcquire = { leg, amountIn, heartbeat: heartbeat.id };
       return;
     }
     const last = leg === this.plan.legs.length - 1;
