@@ -13,7 +13,7 @@ import type { Engine } from "../src/core/engine.js";
 import type { CreditReceiptOp, Op } from "../src/core/ops.js";
 import type { Result } from "../src/core/results.js";
 import { MultiPartyChannel } from "../src/node/channel.js";
-import { CrossChannelRoute, type ChannelEndpoint } from "../src/route/crossChannel.js";
+import { CrossChannelRoute, type ChannelEndpoint, type HeldLock } from "../src/route/crossChannel.js";
 import { Prng, SimNetwork, type SimFaults } from "../src/sync/simNetwork.js";
 import { domainSeparator, toHex } from "../src/channel/batch.js";
 import { checkpointDigest } from "../src/channel/checkpointTypes.js";
@@ -84,6 +84,9 @@ interface World {
 function world(seed: number, faults: SimFaults = { minDelayMs: 1, meanExtraDelayMs: 3 }, opts: { lockPolicyB?: "off" } = {}): World {
   // pool X in A: WETH/USDC at 2,000 USDC per WETH; pool Y in B: USDC/DAI at 1:1
   const gA = genesis(A, membersA, B, CONTRACT_B, membersB, { type: "createPool", pool: "X", token0: "WETH", token1: "USDC", feePpm: 3000 }, [1_000n * E18, 2_000_000n * 10n ** 6n]);
+  // and pool W in A: USDC/DAI at 1:1 (for a route with two legs in A)
+  gA.push({ type: "createPool", pool: "W", token0: "USDC", token1: "DAI", feePpm: 3000 });
+  gA.push({ type: "addLiquidity", account: membersA[2]!.address, pool: "W", amount0Desired: 4_000_000n * 10n ** 6n, amount1Desired: 4_000_000n * E18 });
   const gB = genesis(B, membersB, A, CONTRACT_A, membersA, { type: "createPool", pool: "Y", token0: "USDC", token1: "DAI", feePpm: 3000 }, [5_000_000n * 10n ** 6n, 5_000_000n * E18], opts.lockPolicyB);
   const ca = channelOf(A, CONTRACT_A, membersA, gA, seed, faults);
   const cb = channelOf(B, CONTRACT_B, membersB, gB, seed + 1000, faults);
@@ -137,6 +140,7 @@ function traffic(w: World, seed: number): { swaps: { A: number; B: number }; ste
 }
 
 const finalOf = (n: Node): Engine => n.cp.getFinalState();
+type HeldLockT = HeldLock | undefined;
 
 function held(e: Engine, token: string): bigint {
   return e.checkConservation().tokens.find((t) => t.token === token)!.actual;
@@ -255,6 +259,31 @@ describe("a route WETH → pool X (channel A) → USDC → receipt → pool Y (c
       expect(finalOf(w.b[0]!).creditedOf(A, owner, "USDC")).toBe(legX.amountOut);
     }, 120_000);
   }
+
+  test("three legs, two in A then one in B (WETH → X → USDC → W → DAI → receipt → Y → USDC): same-channel and cross-channel hops, exact amounts", () => {
+    const w = world(17, { minDelayMs: 1, meanExtraDelayMs: 4, dropProbability: 0.03, duplicateProbability: 0.03 });
+    const [a0, b0] = [finalOf(w.a[0]!), finalOf(w.b[0]!)];
+    const balances = (ea: Engine, eb: Engine) => ["WETH", "USDC", "DAI"].flatMap((t) => [ea.balanceOf(owner, t), eb.balanceOf(owner, t)]);
+    const [wethA, wethB, usdcA, usdcB, daiA, daiB] = balances(a0, b0);
+    const route = new CrossChannelRoute(w.endpoints, { legs: [{ channel: "A", pool: "X" }, { channel: "A", pool: "W" }, { channel: "B", pool: "Y" }], tokenIn: "WETH", amountIn: 2n * E18 });
+    const bg = traffic(w, 5);
+    route.start();
+    expect(w.run(() => route.finished, 60_000, () => (bg.step(), route.poll()))).toBe(true);
+    expect(route.failure).toBeUndefined();
+    expect(route.status).toBe("done");
+    expect(route.steps.map((s) => `${s.channel}:${s.what}`)).toEqual(["A:acquire", "A:acquire", "B:acquire", "A:execute", "A:execute", "A:send", "B:credit", "B:execute"]);
+    const [x, wl, y] = route.locks as HeldLockT[];
+    expect([x!.tokenOut, wl!.tokenIn, wl!.tokenOut, y!.tokenIn, y!.tokenOut]).toEqual(["USDC", "USDC", "DAI", "DAI", "USDC"]);
+    expect(wl!.amountIn).toBe(x!.amountOut);
+    expect(y!.amountIn).toBe(wl!.amountOut);
+    const settled = (ns: Node[]): boolean => ns.every((n) => n.replica().heads().every((h) => n.cp.finality(h).status === "final"));
+    expect(w.run(() => settled(w.a) && settled(w.b), 20_000)).toBe(true);
+    const [fa, fb] = [finalOf(w.a[0]!), finalOf(w.b[0]!)];
+    expect(balances(fa, fb)).toEqual([wethA! - 2n * E18, wethB, usdcA, usdcB! + y!.amountOut, daiA, daiB]);
+    expect(fa.sentOf(B, owner, "DAI")).toBe(wl!.amountOut);
+    expect(fb.creditedOf(A, owner, "DAI")).toBe(wl!.amountOut);
+    expect(fa.checkConservation().ok && fb.checkConservation().ok).toBe(true);
+  }, 120_000);
 
   test("the last leg (in B) fails: the lock in A is cancelled and the input refunded exactly", () => {
     for (const [label, opts, plan, code] of [
