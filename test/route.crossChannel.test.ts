@@ -267,8 +267,10 @@ describe("a route WETH → pool X (channel A) → USDC → receipt → pool Y (c
     const [wethA, wethB, usdcA, usdcB, daiA, daiB] = balances(a0, b0);
     const route = new CrossChannelRoute(w.endpoints, { legs: [{ channel: "A", pool: "X" }, { channel: "A", pool: "W" }, { channel: "B", pool: "Y" }], tokenIn: "WETH", amountIn: 2n * E18 });
     const bg = traffic(w, 5);
+    // event-driven: the coordinator polls after each decision or certificate of either channel
+    route.pollOn((fn) => void w.netA.setTimer(0, fn));
     route.start();
-    expect(w.run(() => route.finished, 60_000, () => (bg.step(), route.poll()))).toBe(true);
+    expect(w.run(() => route.finished, 60_000, () => bg.step())).toBe(true);
     expect(route.failure).toBeUndefined();
     expect(route.status).toBe("done");
     expect(route.steps.map((s) => `${s.channel}:${s.what}`)).toEqual(["A:acquire", "A:acquire", "B:acquire", "A:execute", "A:execute", "A:send", "B:credit", "B:execute"]);

@@ -188,6 +188,29 @@ export class CrossChannelRoute {
   }
 
   /**
+   * Event-driven operation: polls after every decision and every certificate of every channel on the
+   * route (the only moments a waited-for result can become final or a receipt certifiable), through
+   * `schedule` (e.g. a zero-delay timer of the node's clock), never inside the checkpointer's callback.
+   * The listeners stay registered (the Checkpointer has no removal) and do nothing once the route is
+   * finished.
+   */
+  pollOn(schedule: (fn: () => void) => void): void {
+    let queued = false;
+    const kick = (): void => {
+      if (queued || this.finished) return;
+      queued = true;
+      schedule(() => {
+        queued = false;
+        this.poll();
+      });
+    };
+    for (const ep of this.endpoints.values()) {
+      ep.checkpointer.onDecide(kick);
+      ep.checkpointer.onCheckpoint(kick);
+    }
+  }
+
+  /**
    * Advances on whatever became final (or certified) since the last call. Call it after the network
    * made progress; it never acts inside a replica or checkpointer callback.
    */
