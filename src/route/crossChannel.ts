@@ -42,8 +42,9 @@
  * lock timed from it would expire at the very checkpoint that makes it final. So before acquiring in
  * a channel whose final time is more than `lockMs / 4` behind its clock, the coordinator signs an
  * empty batch (a heartbeat: it carries no op, only makes a checkpoint due) and acquires once the
- * heartbeat is final (the final time is then that checkpoint's, as fresh as it can be). `payOnExecute` locks are capped by
- * the engine at `MAX_UNFUNDED_LOCK_DURATION_MS` = 60 s after the engine's time. Kept at 60 s: a
+ * heartbeat is final (the final time is then that checkpoint's, as fresh as it can be).
+ * `payOnExecute` locks are capped by the engine at `MAX_UNFUNDED_LOCK_DURATION_MS` = 60 s after the
+ * engine's time. Kept at 60 s: a
  * two-channel route needs, after the last leg's acquisition, four final steps in sequence (execute
  * leg 0, sendReceipt, certificate + creditReceipt, execute leg 1), i.e. about four checkpoint
  * latencies (interval + one Tendermint decision + signature gathering: ~50–100 ms in the simulated
@@ -60,7 +61,8 @@
  * `cumulativeSent − credited`, so a duplicate or a replay credits nothing (`RECEIPT_ALREADY_CREDITED`,
  * which the coordinator treats as "already done"), and a receipt built from a later certificate
  * covers every earlier one. A `cancelLock` answered `UNKNOWN_LOCK` means the lock is already gone
- * (an expired lock cancelled by anyone) and also counts as done.
+ * (expired: swept by the channel's `advanceTime` at a checkpoint, or cancelled by anyone) and also
+ * counts as done.
  */
 import type { Result } from "../core/results.js";
 import { MAX_ROUTE_HOPS } from "../core/amm/lockswap.js";
