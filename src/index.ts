@@ -17,7 +17,18 @@ export { Role, type RoleName, RoleNames } from "./core/roles.js";
 export { PPM, RAY, MAX_AMOUNT, MAX_UINT112, isqrt } from "./core/math.js";
 export { getAmountIn, getAmountOut, quote, MINIMUM_LIQUIDITY } from "./core/amm/math.js";
 export type { ConservationReport, TokenConservation } from "./core/conservation.js";
-export { exitLeafHash, exitProof, exitRoot, type ExitLeaf } from "./core/exit.js";
+export { exitLeafHash, exitProof, exitRoot, outboxProof, type ExitLeaf } from "./core/exit.js";
+export {
+  MAX_LINK_PARTICIPANTS,
+  MAX_LINKED_CHANNELS,
+  MAX_RECEIPT_PROOF_LENGTH,
+  OUTBOX_LEAF_TAG,
+  outboxLeafHash,
+  outboxLeaves,
+  type CreditReceiptResult,
+  type LinkedChannel,
+  type OutboxLeaf,
+} from "./core/receipts.js";
 export type { CreditDepositResult } from "./core/deposits.js";
 export { addressFor, PROTOCOL_ADDRESS } from "./core/address.js";
 export type { Depth, OrderView } from "./core/orderbook/market.js";

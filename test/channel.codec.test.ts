@@ -37,6 +37,8 @@ function fieldArb(f: Field): fc.Arbitrary<unknown> {
       return fc.constantFrom(...f.values!);
     case FIELD_KINDS.ROLES:
       return fc.subarray([...RoleNames]);
+    case FIELD_KINDS.HEXS:
+      return fc.array(fc.uint8Array({ maxLength: 96 }).map((b) => "0x" + Buffer.from(b).toString("hex")), { maxLength: 6 });
     case FIELD_KINDS.STRS:
       return fc.array(anyString.filter((s) => Buffer.byteLength(s) <= DEFAULT_CODEC_LIMITS.maxStringBytes && s.charCodeAt(0) !== 0xfeff), { maxLength: 6 });
   }

@@ -15,6 +15,9 @@
  * - `bool`: one byte, 0 or 1. `enum`: one byte, the index in the field's list of values.
  * - `roles`: varint count, then role indices (see `core/roles.ts` order) strictly increasing.
  * - `u64`: 8 bytes big-endian, value ≤ 2^53 − 1. `bytesN`: N raw bytes.
+ * - `hexes` (signatures, Merkle proofs of `creditReceipt`): varint count ≤ {@link MAX_LIST_LENGTH},
+ *   then per entry varint byte length ≤ {@link MAX_HEX_BYTES} and the raw bytes; in the op a
+ *   lower-case 0x-hex string (upper-case hex is not encodable, so one value has one encoding).
  *
  * Op: `tag` byte (see {@link OP_TAGS}), one `flags` byte with bit i set iff the op's i-th optional
  * field is present (unused bits must be 0), then the fields in the order of {@link OP_FIELDS}; an
@@ -92,12 +95,17 @@ const BOOL = 3;
 const ENUM = 4;
 const ROLES = 5;
 const STRS = 6;
+const HEXS = 7;
 
 /** Most strings in one list field (route pools, lock allow-lists). */
 export const MAX_LIST_LENGTH = 256;
 
+/** Most bytes of one `hexes` entry (a 65-byte signature, a 32-byte proof sibling). */
+export const MAX_HEX_BYTES = 96;
+const LOWER_HEX = /^0x(?:[0-9a-f]{2})*$/;
+
 /** Field kinds of {@link OP_FIELDS} (exported for schema-driven tests). */
-export const FIELD_KINDS = { STR: 0, BIG: 1, INT: 2, BOOL: 3, ENUM: 4, ROLES: 5, STRS: 6 } as const;
+export const FIELD_KINDS = { STR: 0, BIG: 1, INT: 2, BOOL: 3, ENUM: 4, ROLES: 5, STRS: 6, HEXS: 7 } as const;
 
 export interface Field {
   name: string;
@@ -123,6 +131,20 @@ export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = {
   withdraw: [req("account", STR), req("token", STR), req("amount", BIG)],
   creditDeposit: [req("recordId", BIG), req("account", STR), req("token", STR), req("amount", BIG)],
   transfer: [req("from", STR), req("to", STR), req("token", STR), req("amount", BIG)],
+  linkChannel: [req("channel", STR), req("self", STR), req("chainId", INT), req("verifyingContract", STR), req("participants", STRS), req("quorum", INT)],
+  sendReceipt: [req("account", STR), req("toChannel", STR), req("token", STR), req("amount", BIG)],
+  creditReceipt: [
+    req("account", STR),
+    req("fromChannel", STR),
+    req("token", STR),
+    req("cumulativeSent", BIG),
+    req("height", INT),
+    req("stateRoot", STR),
+    req("exitRoot", STR),
+    req("time", INT),
+    req("signatures", HEXS),
+    req("proof", HEXS),
+  ],
   createPool: [
     req("pool", STR),
     req("token0", STR),
@@ -246,7 +268,10 @@ export const OP_TAGS: Readonly<Partial<Record<OpType, number>>> = {
   updateFundingRate: 35,
   settleFunding: 36,
   liquidatePosition: 37,
-  // 64, not the next free tag: keeps clear of the tags other branches add in parallel
+  // tags 38, 39 and 43..63 are unassigned (never decoded: an unknown tag is malformed)
+  linkChannel: 40,
+  sendReceipt: 41,
+  creditReceipt: 42,
   creditDeposit: 64,
 };
 
@@ -521,6 +546,19 @@ function writeField(w: Writer, type: string, f: Field, v: unknown, limits: Codec
       for (const x of v) writeField(w, type, { name: `${f.name}[]`, kind: STR, optional: false }, x, limits);
       return;
     }
+    case HEXS: {
+      if (!Array.isArray(v)) throw new CodecError("INVALID_FIELD", `${where} must be an array of 0x-hex strings`);
+      if (v.length > MAX_LIST_LENGTH) throw new CodecError("TOO_LARGE", `${where}: ${v.length} entries exceed the limit ${MAX_LIST_LENGTH}`);
+      w.varint(v.length);
+      for (const x of v) {
+        if (typeof x !== "string" || !LOWER_HEX.test(x)) throw new CodecError("INVALID_FIELD", `${where} entries must be lower-case 0x-hex of whole bytes`);
+        const n = (x.length - 2) / 2;
+        if (n > MAX_HEX_BYTES) throw new CodecError("TOO_LARGE", `${where}: entry of ${n} bytes exceeds the limit ${MAX_HEX_BYTES}`);
+        w.varint(n);
+        w.bytes(Buffer.from(x.slice(2), "hex"));
+      }
+      return;
+    }
     case ROLES: {
       if (!Array.isArray(v)) throw new CodecError("INVALID_FIELD", `${where} must be an array of role names`);
       let last = -1;
@@ -586,6 +624,17 @@ function readField(r: Reader, type: string, f: Field): unknown {
       if (n > MAX_LIST_LENGTH) throw new CodecError("TOO_LARGE", `${where}: ${n} entries exceed the limit ${MAX_LIST_LENGTH}`);
       const out: string[] = [];
       for (let k = 0; k < n; k++) out.push(r.str(`${where}[${k}]`));
+      return out;
+    }
+    case HEXS: {
+      const n = r.varint(where);
+      if (n > MAX_LIST_LENGTH) throw new CodecError("TOO_LARGE", `${where}: ${n} entries exceed the limit ${MAX_LIST_LENGTH}`);
+      const out: string[] = [];
+      for (let k = 0; k < n; k++) {
+        const len = r.varint(`${where}[${k}]`);
+        if (len > MAX_HEX_BYTES) throw new CodecError("TOO_LARGE", `${where}[${k}]: ${len} bytes exceed the limit ${MAX_HEX_BYTES}`);
+        out.push(r.hex(len, `${where}[${k}]`));
+      }
       return out;
     }
     default: {

@@ -9,7 +9,8 @@
  * createMarket, createReserve, createPerpMarket, deposit, advanceTime) come only from the channel's
  * genesis config and are rejected `NOT_PERMITTED` inside batches, as are `creditDeposit` (a system op:
  * only a decided checkpoint credits on-chain deposit records, `checkpoint.ts`), the funding maintenance ops
- * (updateFundingRate, settleFunding: they have no actor; they will be driven by checkpoints) and any
+ * (updateFundingRate, settleFunding: they have no actor; they will be driven by checkpoints), as is
+ * `linkChannel` (genesis: which channels' certified receipts are accepted), and any
  * op type not in {@link BATCH_OP_TYPES} (new core op types are denied until allowed here). Role
  * checks are the engine's own (an Observer's trade is rejected `NOT_PERMITTED` by the engine).
  *
@@ -49,6 +50,7 @@ import type { Rejected, Result } from "../core/results.js";
 import { cloneEngine } from "../core/snapshot.js";
 import type { DagNode } from "./dag.js";
 import { participantAccountId } from "./identity.js";
+import { receiptCertificateRejection } from "./receipts.js";
 import type { TotalOrder } from "./order.js";
 
 /** Op types a participant may put in a batch; everything else is genesis-only or not yet allowed. */
@@ -72,6 +74,8 @@ export const BATCH_OP_TYPES: ReadonlySet<OpType> = new Set<OpType>([
   "liquidatePosition",
   "withdraw",
   "transfer",
+  "sendReceipt",
+  "creditReceipt",
   "addLiquidity",
   "removeLiquidity",
   "swap",
@@ -97,12 +101,15 @@ export function batchPermission(op: Op, author: string): Rejected | undefined {
   return undefined;
 }
 
-/** Applies a batch's ops to `engine` with the permission check; one result per op. */
+/**
+ * Applies a batch's ops to `engine` with the permission check (and, for `creditReceipt`, the check of
+ * its certificate's signatures against the linked source channel: `receipts.ts`); one result per op.
+ */
 export function applyBatch(engine: Engine, ops: readonly Op[], author: string): Result[] {
   const results = new Array<Result>(ops.length);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
-    results[i] = batchPermission(op, author) ?? engine.apply(op);
+    results[i] = batchPermission(op, author) ?? (op.type === "creditReceipt" ? receiptCertificateRejection(engine, op) : undefined) ?? engine.apply(op);
   }
   return results;
 }

@@ -2,7 +2,10 @@
  * Conservation (DESIGN §2): for every token,
  *
  *   Σ free balances + Σ reserved + Σ pool reserves + protocol fees + Σ lending reserve cash
- *     =  Σ deposits − Σ withdrawals.
+ *     =  Σ deposits − Σ withdrawals + Σ receipts credited from other channels − Σ receipts sent to them.
+ *
+ * (Receipts, `receipts.ts`: a `sendReceipt` takes value out of this channel as a withdrawal does, a
+ * `creditReceipt` brings it in as a deposit does; across channels Σ sent = Σ credited + in flight.)
  *
  * Perpetuals: the perps module's vault (margin deposited, insurance fund) counts on the left; inside
  * it, per token, vault = Σ quote balances + insurance fund (a mismatch is a `perps:<token>` violation).
@@ -10,11 +13,12 @@
  * The engine never creates or destroys value; tests assert this after every op.
  */
 import { perpConservation } from "./perps/view.js";
+import { netReceipts } from "./receipts.js";
 import type { EngineState } from "./state.js";
 
 export interface TokenConservation {
   token: string;
-  /** Σ deposits − Σ withdrawals. */
+  /** Σ deposits − Σ withdrawals + Σ receipts credited − Σ receipts sent. */
   expected: bigint;
   /** Σ free + Σ reserved + Σ pool reserves + protocol fees. */
   actual: bigint;
@@ -53,7 +57,7 @@ export function checkConservation(state: EngineState): ConservationReport {
 
   const tokens: TokenConservation[] = [];
   for (const [token, totals] of [...state.totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    tokens.push({ token, expected: totals.deposited - totals.withdrawn, actual: held.get(token) ?? 0n });
+    tokens.push({ token, expected: totals.deposited - totals.withdrawn + netReceipts(state, token), actual: held.get(token) ?? 0n });
     held.delete(token);
   }
   // Anything held in a token the engine never registered is a violation too.

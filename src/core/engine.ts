@@ -42,6 +42,15 @@ import { applyCreateAccount, applyCreateToken, applyDeposit, applyTransfer, appl
 import { applyCreditDeposit, type CreditDepositResult } from "./deposits.js";
 import { checkConservation, type ConservationReport } from "./conservation.js";
 import { exitLeaves, exitRoot, type ExitLeaf } from "./exit.js";
+import {
+  applyCreditReceipt,
+  applyLinkChannel,
+  applySendReceipt,
+  outboxLeaves,
+  type CreditReceiptResult,
+  type LinkedChannel,
+  type OutboxLeaf,
+} from "./receipts.js";
 import { freeOf, lpSharesOf, reservedOf } from "./ledger.js";
 import type {
   AcquireLockOp,
@@ -59,6 +68,9 @@ import type {
   CreateTokenOp,
   CreditDepositOp,
   DepositOp,
+  LinkChannelOp,
+  SendReceiptOp,
+  CreditReceiptOp,
   MarketOrderOp,
   Op,
   OpType,
@@ -143,6 +155,9 @@ const HANDLERS: Record<OpType, Handler> = {
   creditDeposit: applyCreditDeposit,
   withdraw: applyWithdraw,
   transfer: applyTransfer,
+  linkChannel: applyLinkChannel,
+  sendReceipt: applySendReceipt,
+  creditReceipt: applyCreditReceipt,
   createPool: applyCreatePool,
   addLiquidity: applyAddLiquidity,
   removeLiquidity: applyRemoveLiquidity,
@@ -283,6 +298,16 @@ export class Engine {
   }
   transfer(p: Params<TransferOp>): Result<BalanceResult> {
     return this.run("transfer", p, applyTransfer) as Result<BalanceResult>;
+  }
+  linkChannel(p: Params<LinkChannelOp>): Result<{ channel: string }> {
+    return this.run("linkChannel", p, applyLinkChannel) as Result<{ channel: string }>;
+  }
+  sendReceipt(p: Params<SendReceiptOp>): Result<BalanceResult & { cumulativeSent: bigint }> {
+    return this.run("sendReceipt", p, applySendReceipt) as Result<BalanceResult & { cumulativeSent: bigint }>;
+  }
+  /** Credits a certified receipt; the signatures must have been checked by the caller (see receipts.ts). */
+  creditReceipt(p: Params<CreditReceiptOp>): Result<CreditReceiptResult> {
+    return this.run("creditReceipt", p, applyCreditReceipt) as Result<CreditReceiptResult>;
   }
   createPool(p: Params<CreatePoolOp>): Result<{ pool: string }> {
     return this.run("createPool", p, applyCreatePool) as Result<{ pool: string }>;
@@ -480,9 +505,29 @@ export class Engine {
     return this.roots.root(this.state);
   }
 
-  /** Keccak Merkle root of what each account could withdraw per token if the channel closed now. */
+  /**
+   * Keccak Merkle root of what each account could withdraw per token if the channel closed now,
+   * followed by the outbox leaves of receipts sent to other channels (`receipts.ts`).
+   */
   exitRoot(): string {
-    return exitRoot(exitLeaves(this.state));
+    return exitRoot(exitLeaves(this.state), outboxLeaves(this.state));
+  }
+
+  /** The outbox leaves (cumulative receipts sent per channel, account and token), in tree order. */
+  outboxLeaves(): OutboxLeaf[] {
+    return outboxLeaves(this.state);
+  }
+  /** A channel whose receipts this engine accepts (`linkChannel`), or undefined. */
+  linkedChannel(channelId: string): LinkedChannel | undefined {
+    return this.state.receipts.links.get(channelId);
+  }
+  /** Cumulative amount of `token` sent by `account` to `toChannel` (base units). */
+  sentOf(toChannel: string, account: string, token: string): bigint {
+    return this.state.receipts.sent.get(`${toChannel}|${account}|${token}`) ?? 0n;
+  }
+  /** Cumulative amount of `token` credited to `account` from `fromChannel` (the last credited cumulativeSent). */
+  creditedOf(fromChannel: string, account: string, token: string): bigint {
+    return this.state.receipts.credited.get(`${fromChannel}|${account}|${token}`) ?? 0n;
   }
 
   /** The exit leaves themselves (sorted), for proofs and reconciliation. */

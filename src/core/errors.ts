@@ -72,6 +72,14 @@ export const RejectCodes = [
   "DEPOSIT_ALREADY_CREDITED",
   /** creditDeposit: an earlier deposit record is not credited yet (records are credited in id order). */
   "DEPOSIT_OUT_OF_ORDER",
+  /** A cross-channel receipt names a channel that is not linked (receipts.ts). */
+  "UNKNOWN_CHANNEL",
+  /** A receipt's certificate is malformed, under quorum, or not signed by distinct participants of the source channel. */
+  "INVALID_CERTIFICATE",
+  /** A receipt's Merkle proof does not lead from its outbox leaf to the certified exit root. */
+  "INVALID_PROOF",
+  /** A receipt's cumulative amount is already credited in full (a replayed or older receipt). */
+  "RECEIPT_ALREADY_CREDITED",
 ] as const;
 
 export type RejectCode = (typeof RejectCodes)[number];

@@ -21,7 +21,14 @@
  * cumulative withdrawal of the token (ledger `withdraw` ops, `Account.withdrawn`): the settlement
  * contract (contracts/Adjudicator.sol) records what it has paid per (account, token) and pays
  * `withdrawn − paid` on a mid-channel withdrawal and `amount + withdrawn − paid` on the final claim, so
- * each unit leaves once. Σ (amount + withdrawn) ≤ Σ deposits for every token.
+ * each unit leaves once. Σ (amount + withdrawn) ≤ Σ deposits for every token (+ receipts credited −
+ * receipts sent, see below).
+ *
+ * Outbox leaves (`receipts.ts`): the cumulative receipts sent to other channels follow the exit
+ * leaves in the same tree, with a 5-word encoding that no exit leaf can match. {@link exitRoot} and
+ * {@link exitProof} take them as an optional argument: without it they describe a channel that never
+ * sent a receipt (the tree as before); for any other channel pass `outboxLeaves(state)`, or a proof
+ * will not check against the certified root (the contract then reverts InvalidProof: no loss).
  */
 import { keccak256 } from "./keccak.js";
 import { hexToBytes } from "@noble/hashes/utils.js";
@@ -29,6 +36,7 @@ import { PROTOCOL_ADDRESS } from "./address.js";
 import { merkleProof, merkleRoot, toHex } from "./merkle.js";
 import { perpExitAmounts } from "./perps/view.js";
 import { lendingExitAdjustments } from "./lending/pool.js";
+import { outboxLeafHash, type OutboxLeaf } from "./receipts.js";
 import type { EngineState } from "./state.js";
 
 export interface ExitLeaf {
@@ -92,14 +100,27 @@ export function exitLeafHash(leaf: ExitLeaf): Uint8Array {
   return keccak256(keccak256(encoded));
 }
 
-/** 0x-hex root over the leaves (in the order given: {@link exitLeaves} sorts them). */
-export function exitRoot(leaves: readonly ExitLeaf[]): string {
-  return toHex(merkleRoot(leaves.map(exitLeafHash)));
+/** 0x-hex root over the exit leaves then the outbox leaves (in the order given: both lists come sorted). */
+export function exitRoot(leaves: readonly ExitLeaf[], outbox: readonly OutboxLeaf[] = []): string {
+  return toHex(merkleRoot(treeHashes(leaves, outbox)));
 }
 
 /** Proof for `leaves[index]`, as 0x-hex siblings for `MerkleProof.verify`. */
-export function exitProof(leaves: readonly ExitLeaf[], index: number): string[] {
-  return merkleProof(leaves.map(exitLeafHash), index).map(toHex);
+export function exitProof(leaves: readonly ExitLeaf[], index: number, outbox: readonly OutboxLeaf[] = []): string[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`no exit leaf ${index}`);
+  return merkleProof(treeHashes(leaves, outbox), index).map(toHex);
+}
+
+/** Proof for `outbox[index]` in the tree of `leaves` then `outbox` (what a destination channel checks). */
+export function outboxProof(leaves: readonly ExitLeaf[], outbox: readonly OutboxLeaf[], index: number): string[] {
+  if (!Number.isInteger(index) || index < 0 || index >= outbox.length) throw new RangeError(`no outbox leaf ${index}`);
+  return merkleProof(treeHashes(leaves, outbox), leaves.length + index).map(toHex);
+}
+
+function treeHashes(leaves: readonly ExitLeaf[], outbox: readonly OutboxLeaf[]): Uint8Array[] {
+  const hashes = leaves.map(exitLeafHash);
+  for (const o of outbox) hashes.push(outboxLeafHash(o));
+  return hashes;
 }
 
 function leaf(state: EngineState, account: string, accountAddress: string, token: string, amount: bigint, withdrawn: bigint): ExitLeaf {

@@ -96,6 +96,57 @@ export interface TransferOp {
   amount: bigint;
 }
 
+/* ───────────────────────────── cross-channel receipts (receipts.ts) ───────────────────────────── */
+
+/**
+ * Genesis op: this channel (`self`, bytes32) accepts certified receipts from `channel` (bytes32), whose
+ * checkpoints are EIP-712 signed under `{chainId, verifyingContract}` by its `participants`
+ * (addresses); a certificate needs `quorum` (> 2/3 of them) distinct signatures. Receipts may be sent
+ * only to linked channels.
+ */
+export interface LinkChannelOp {
+  type: "linkChannel";
+  channel: string;
+  self: string;
+  chainId: number;
+  verifyingContract: string;
+  participants: string[];
+  quorum: number;
+}
+
+/**
+ * Outbox: debits `amount` of `token` from `account`'s free balance and adds it to the cumulative
+ * amount sent to channel `toChannel` (bytes32), an exit-tree leaf the destination credits once
+ * certified.
+ */
+export interface SendReceiptOp {
+  type: "sendReceipt";
+  account: string;
+  toChannel: string;
+  token: string;
+  amount: bigint;
+}
+
+/**
+ * Inbox: credits `account` with `cumulativeSent` minus what was already credited from `fromChannel`,
+ * given that channel's certified checkpoint (`height`, `stateRoot`, `exitRoot`, `time`, ms; and q of
+ * its participants' 65-byte `signatures`, 0x-hex) and the Merkle `proof` (bytes32 siblings, 0x-hex)
+ * of the outbox leaf (this channel, account, token, cumulativeSent) under `exitRoot`.
+ */
+export interface CreditReceiptOp {
+  type: "creditReceipt";
+  account: string;
+  fromChannel: string;
+  token: string;
+  cumulativeSent: bigint;
+  height: number;
+  stateRoot: string;
+  exitRoot: string;
+  time: number;
+  signatures: string[];
+  proof: string[];
+}
+
 /* ───────────────────────────── AMM ───────────────────────────── */
 
 /** Creates an empty constant-product pool of `token0`/`token1` (Uniswap V2 pair semantics). */
@@ -401,6 +452,9 @@ export type Op =
   | CreditDepositOp
   | WithdrawOp
   | TransferOp
+  | LinkChannelOp
+  | SendReceiptOp
+  | CreditReceiptOp
   | CreatePoolOp
   | AddLiquidityOp
   | RemoveLiquidityOp
@@ -435,6 +489,9 @@ export const OP_TYPES: readonly OpType[] = [
   "creditDeposit",
   "withdraw",
   "transfer",
+  "linkChannel",
+  "sendReceipt",
+  "creditReceipt",
   "createPool",
   "addLiquidity",
   "removeLiquidity",

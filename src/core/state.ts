@@ -7,6 +7,7 @@ import type { Market } from "./orderbook/market.js";
 import { createOracleState, type OracleState } from "./oracle.js";
 import { createLendingState, type LendingState } from "./lending/pool.js";
 import { createPerpsState, type PerpsState } from "./perps/state.js";
+import { createReceiptsState, type ReceiptsState } from "./receipts.js";
 
 export interface Token {
   readonly symbol: string;
@@ -126,6 +127,8 @@ export interface EngineState {
   readonly lending: LendingState;
   /** Perpetual futures: markets, margin accounts, vault, insurance fund (see perps/). */
   readonly perps: PerpsState;
+  /** Cross-channel receipts: linked channels, outbox and inbox counters (see receipts.ts). */
+  readonly receipts: ReceiptsState;
   /** Entities changed since the last state-root computation (see `stateRoot.ts`). */
   readonly dirtyAccounts: Set<Account>;
   readonly dirtyPools: Set<Pool>;
@@ -147,6 +150,7 @@ export function createState(): EngineState {
     oracle: createOracleState(),
     lending: createLendingState(),
     perps: createPerpsState(),
+    receipts: createReceiptsState(),
     dirtyAccounts: new Set(),
     dirtyPools: new Set(),
     dirtyMarkets: new Set(),

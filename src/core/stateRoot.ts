@@ -11,6 +11,8 @@
  *   `l:<asset>`   lending reserve: config, indexes, rates, cash, scaled supply/debt per account (`encodeReserve`)
  *   `pm:<id>`, `pa:<id>`, `pg`  perpetuals: market (params, funding, positions), account quote
  *                 balances, module vault/insurance fund/bad debt (`encodePerpsLeaf`)
+ *   `x`           cross-channel receipts: own channel id, links, outbox and inbox counters (`encodeReceipts`;
+ *                 absent until the channel links another)
  *   `g`           globals: time, next order id, per-token deposited/withdrawn, protocol fees, then
  *                 (once a deposit record was credited) `dc:<next deposit record id>`
  * leaf hash = sha256(0x00 ‖ key ‖ 0x00 ‖ text), node = sha256(0x01 ‖ left ‖ right), an odd last node
@@ -27,6 +29,7 @@ import { marketLeafText } from "./orderbook/market.js";
 import { encodeAssetPrices } from "./oracle.js";
 import { encodeReserve } from "./lending/pool.js";
 import { encodePerpsLeaf } from "./perps/market.js";
+import { encodeReceipts } from "./receipts.js";
 import type { Account, EngineState, Pool, Token } from "./state.js";
 
 const LEAF_PREFIX = Buffer.from([0]);
@@ -60,6 +63,10 @@ export class StateRootCache {
       if (text !== undefined) this.put(key, text);
     }
     state.perps.dirty.clear();
+    if (state.receipts.dirty) {
+      this.put("x", encodeReceipts(state.receipts));
+      state.receipts.dirty = false;
+    }
     this.put("g", encodeGlobals(state));
 
     if (this.keysChanged) {

@@ -18,19 +18,15 @@
  *  sends the next message. Prices are fixed at acquisition, so traffic of other participants on any
  *  shard between the messages changes nothing in the route's amounts.
  *
- * What this is not yet, and what real channels need (later issue, DESIGN §7):
- *  - **Certified receipts.** Here the destination engine trusts the coordinator's receipt. Between
- *    channels, `transferIn` must carry the source channel's checkpoint certificate (q signatures on
- *    its state/exit root) and a Merkle proof of the withdrawal record, be accepted only once per
- *    receipt id, and only after that checkpoint is final.
- *  - **Signed ops.** Each message must be an op signed by the account in that channel's DAG; the
- *    coordinator runs at the account's own node.
- *  - **Expiry vs latency.** Execution must finish before the locks' expiries in each channel's
- *    checkpoint time. If a lock expires after earlier legs executed, the route is left holding an
- *    intermediate token (status `stuck` here): choose expiries covering the checkpoint latency of
- *    every hop, and execute promptly.
- *  - Duplicated or lost messages (a real network) need retries with idempotent handling (the
- *    receipt id already is; lock executes reply UNKNOWN_LOCK on a retry).
+ * This is the protocol between bare engines with a trusted coordinator (the destination believes the
+ * coordinator's receipt), kept as the model the property tests explore cheaply. Between real
+ * channels — signed ops in each channel's DAG, acting only on final results, receipts certified by
+ * the source channel's checkpoint signatures and proven against its exit root, credited once,
+ * expiries in checkpoint time, idempotent receipts against duplicated or replayed messages — see
+ * `crossChannel.ts` and `src/core/receipts.ts`.
+ *
+ * Expiry vs latency: execution must finish before the locks' expiries; if a lock expires after
+ * earlier legs executed, the route is left holding an intermediate token (status `stuck`).
  */
 import type { Engine } from "../core/engine.js";
 import type { Result } from "../core/results.js";

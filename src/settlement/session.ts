@@ -21,6 +21,7 @@ import type { Account, Address, Hex } from "viem";
 import type { Signer } from "../channel/identity.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitProof } from "../core/exit.js";
+import { outboxLeaves } from "../core/receipts.js";
 import type { Op } from "../core/ops.js";
 import type { RoleName } from "../core/roles.js";
 import type { SettlementChain } from "./chain.js";
@@ -202,10 +203,11 @@ export async function depositMidChannel(s: OpenedSettlement, party: number, toke
   return tx.deposit;
 }
 
-/** Every exit leaf of `engine` with its proof. */
+/** Every exit leaf of `engine` with its proof (in the whole exit tree: exit leaves, then the outbox leaves of cross-channel receipts). */
 export function exitsWithProofs(engine: Engine): LeafWithProof[] {
   const leaves = exitLeaves(engine.state);
-  return leaves.map((leaf, i) => ({ leaf, proof: exitProof(leaves, i) as Hex[] }));
+  const outbox = outboxLeaves(engine.state);
+  return leaves.map((leaf, i) => ({ leaf, proof: exitProof(leaves, i, outbox) as Hex[] }));
 }
 
 /** Pays `party`'s cumulative withdrawals of every token under `cert` (of `engine`'s state). */

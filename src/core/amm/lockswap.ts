@@ -80,8 +80,9 @@
  * `payOnExecute` lock (the later legs of a route, whose input is the earlier leg's output) does not,
  * so its expiry is capped at {@link MAX_UNFUNDED_LOCK_DURATION_MS}, and the per-owner and per-pool
  * limits bound how many there are. A pool that must not be exposed to this uses the allow-list
- * policy. (Between channels, a later leg's input should instead be backed by a certified receipt of
- * the earlier leg: see `src/route/crossEngine.ts`.)
+ * policy. (Between channels, a later leg's input is the certified receipt of the earlier leg's
+ * output, credited before it executes: see `src/route/crossChannel.ts`, which also says why the 60 s
+ * cap covers a two-channel route's checkpoint latency.)
  *
  * Rejection codes: INVALID_OP, INVALID_ID, INVALID_AMOUNT, UNKNOWN_ACCOUNT, UNKNOWN_POOL, UNKNOWN_TOKEN,
  * UNKNOWN_LOCK, LOCK_EXPIRED, LOCKS_DISABLED, NOT_PERMITTED, INSUFFICIENT_BALANCE,
