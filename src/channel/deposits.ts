@@ -15,7 +15,7 @@
  * Units: `amount` in the token's base units (what the contract recorded); addresses lower-case
  * 0x-hex, 20 bytes; ETH is the zero address (the adjudicator's convention).
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "../core/keccak.js";
 import type { Hex } from "./identity.js";
 
 /** One on-chain deposit record of the channel, as the adjudicator's `Deposited` event carries it. */
@@ -74,7 +74,7 @@ export function depositsDigest(records: readonly DepositRecord[]): Uint8Array {
     buf.set(Buffer.from(d.token.slice(2), "hex"), 128 * i + 64 + 12);
     buf.set(word(d.amount), 128 * i + 96);
   });
-  return keccak_256(buf);
+  return keccak256(buf);
 }
 
 /** Whether two records are the same record (all four fields). */

@@ -45,7 +45,7 @@
  * {@link MAX_LINKED_CHANNELS} links, link participants at most {@link MAX_LINK_PARTICIPANTS}
  * (so at most that many signatures), quorum > 2n/3 of them.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
+import { keccak256 } from "./keccak.js";
 import { hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { isAddress } from "./address.js";
 import { invariant, reject } from "./errors.js";
@@ -63,7 +63,7 @@ export const MAX_LINK_PARTICIPANTS = 256;
 export const MAX_RECEIPT_PROOF_LENGTH = 64;
 
 /** keccak256("semilattice.outbox.v1"): the first word of every outbox leaf. */
-export const OUTBOX_LEAF_TAG = keccak_256(utf8ToBytes("semilattice.outbox.v1"));
+export const OUTBOX_LEAF_TAG = keccak256(utf8ToBytes("semilattice.outbox.v1"));
 
 const BYTES32 = /^0x[0-9a-f]{64}$/;
 const SIGNATURE = /^0x[0-9a-f]{130}$/;
@@ -246,7 +246,7 @@ export function outboxLeafHash(leaf: Pick<OutboxLeaf, "toChannel" | "accountAddr
   encoded.set(hexToBytes(leaf.accountAddress.slice(2)), 76);
   encoded.set(hexToBytes(leaf.tokenAddress.slice(2)), 108);
   encoded.set(hexToBytes(leaf.sent.toString(16).padStart(64, "0")), 128);
-  return keccak_256(keccak_256(encoded));
+  return keccak256(keccak256(encoded));
 }
 
 /** Canonical text of the receipts state for the state root, or "" when never used. */
