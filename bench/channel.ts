@@ -41,9 +41,9 @@ import type { BookEvent, BookFlow } from "../src/replay/flow.js";
 import { defaultDataDir } from "../src/replay/paths.js";
 import { row, type BenchRow, type Timing } from "./support.js";
 
-const BATCH_OPS = 300;
+export const BATCH_OPS = 300;
 
-interface Setup {
+export interface Setup {
   n: number;
   signers: Signer[];
   config: ChannelConfig;
@@ -57,7 +57,7 @@ interface Setup {
   totalOps: number;
 }
 
-function prepare(flow: BookFlow, n: number): Setup {
+export function prepare(flow: BookFlow, n: number): Setup {
   const signers = Array.from({ length: n }, (_, i) => createSigner(("0x" + (i + 1).toString(16).padStart(64, "0")) as Hex));
   const accounts = [...flow.accounts].sort();
   const owner = new Map(accounts.map((a, i) => [a, i % n]));
@@ -93,7 +93,7 @@ function prepare(flow: BookFlow, n: number): Setup {
 }
 
 /** One participant's author-side state: where it is in its events and its refs' order ids. */
-class Author {
+export class Author {
   next = 0;
   readonly refBatch = new Map<number, { batch: Hex; index: number }>();
   constructor(
