@@ -309,6 +309,16 @@ describe("checkpoints over the batch DAG", () => {
     for (const c of net.cps) expect(c.evidence().filter((e) => e.sender === a[2])).toEqual([]);
   });
 
+  test("bad options are refused with INVALID_CONFIG before anything runs", () => {
+    const ss = makeSigners(4);
+    const rep = new Replica(configFor(ss), ss[0]!, { now: () => 0 });
+    const base = { signer: ss[0]!, now: () => 0, send: () => {}, schedule: () => {} };
+    for (const bad of [{ rebaseHeights: 0 }, { rebaseOps: 1.5 }, { retransmitMs: 0 }, { checkpointIntervalMs: -1 }, { maxDepositsPerCheckpoint: 0 }]) {
+      expect(() => new Checkpointer(rep, { ...base, ...bad }), JSON.stringify(bad)).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+    }
+    expect(() => new Checkpointer(rep, { ...base, checkpointIntervalMs: 0, rebaseHeights: 1 })).not.toThrow();
+  });
+
   test("bad checkpoint messages: a value that is not the proposal's, or a proposal by a non-proposer, is refused", () => {
     const net = network(4, 6);
     const value: CheckpointValue = { height: 0, heads: [], stateRoot: toHex(new Uint8Array(32).fill(1)), exitRoot: toHex(new Uint8Array(32).fill(2)), timeMs: net.now(), deposits: [] };

@@ -282,9 +282,9 @@ export class Checkpointer {
       maxDepositsPerCheckpoint: MAX_DEPOSITS_PER_CHECKPOINT,
       ...options,
     };
-    for (const k of ["checkpointIntervalMs", "maxDriftMs", "maxMissing", "maxHeads", "retransmitMs", "rebaseHeights", "rebaseOps"] as const) {
-      const x = this.o[k];
-      if (!Number.isSafeInteger(x) || x < (k === "checkpointIntervalMs" || k === "maxDriftMs" ? 0 : 1)) throw new CheckpointError("INVALID_CONFIG", `${k} must be an integer ≥ ${k === "checkpointIntervalMs" || k === "maxDriftMs" ? 0 : 1}`);
+    for (const k of ["checkpointIntervalMs", "maxDriftMs", "maxMissing", "maxHeads", "retransmitMs", "rebaseHeights", "rebaseOps", "maxDepositsPerCheckpoint"] as const) {
+      const min = k === "checkpointIntervalMs" || k === "maxDriftMs" ? 0 : 1;
+      if (!Number.isSafeInteger(this.o[k]) || this.o[k] < min) throw new CheckpointError("INVALID_CONFIG", `${k} must be an integer ≥ ${min}`);
     }
     if (options.signer !== undefined && options.signer.address !== replica.address) throw new CheckpointError("NOT_A_PARTICIPANT", "signer must be the replica's");
     this.separator = domainSeparator({ chainId: replica.config.chainId, verifyingContract: replica.config.verifyingContract });
