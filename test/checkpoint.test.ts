@@ -4,7 +4,7 @@ import { domainSeparator, toHex } from "../src/channel/batch.js";
 import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWalEntry, type CheckpointWire } from "../src/channel/checkpoint.js";
 import { CHECKPOINT_TYPES, checkpointDigest, PROPOSAL_TYPES, proposalDigest, VOTE_TYPES, voteDigest } from "../src/channel/checkpointTypes.js";
 import { EventQueue, prng } from "../src/channel/consensus/sim.js";
-import { ConsensusError, messageDigest, type SignedProposal } from "../src/channel/consensus/tendermint.js";
+import { ConsensusError, messageDigest, type SignedProposal, type SignedVote } from "../src/channel/consensus/tendermint.js";
 import type { Hex, Signer } from "../src/channel/identity.js";
 import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
@@ -39,6 +39,8 @@ interface Net {
   withheld: Map<Hex, Uint8Array>;
   /** Each checkpointer's write-ahead log (what `persist` was given). */
   wals: CheckpointWalEntry[][];
+  /** Every checkpoint message sent, by anyone, in order. */
+  sent: CheckpointWire[];
   /** Crash node i now (its timers and messages in flight die) and restart it from its delivered batches and WAL. */
   restart(i: number): void;
 }
@@ -62,6 +64,7 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
   const decisions: CheckpointValue[][] = ss.map(() => []);
   const withheld = new Map<Hex, Uint8Array>();
   const wals: CheckpointWalEntry[][] = ss.map(() => []);
+  const sent: CheckpointWire[] = [];
   const delivered: Uint8Array[][] = ss.map(() => []);
   const epochs = ss.map(() => 0);
   const listen = (r: Replica, i: number): void => void r.on("delivered", (d) => delivered[i]!.push(d.bytes));
@@ -78,6 +81,7 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
       send: (w, to) => {
         if (epochs[i] !== epoch) return; // a crashed incarnation says nothing more
         const out = opts.byzIndex === i && opts.byzantine !== undefined ? opts.byzantine(w, ss[i]!) : w;
+        sent.push(out);
         for (let j = 0; j < n; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w: out });
       },
       schedule: (ms, fn) => q.push(now + ms, { k: "fn", node: i, fn: () => void (epochs[i] === epoch && fn()) }),
@@ -102,6 +106,7 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
     decisions,
     withheld,
     wals,
+    sent,
     restart(i) {
       epochs[i]!++;
       const r = new Replica(cfg, ss[i]!, { now: clock });
@@ -307,6 +312,33 @@ describe("checkpoints over the batch DAG", () => {
     expect(new Set(net.cps.map((c) => c.getFinalState().stateRoot())).size).toBe(1);
     // nobody holds equivocation evidence against the restarted replica: it re-signed nothing differently
     for (const c of net.cps) expect(c.evidence().filter((e) => e.sender === a[2])).toEqual([]);
+  });
+
+  test("a decision proof carrying more precommits than a quorum decides once and leaves the next height alone", () => {
+    const net = network(4, 10);
+    const a = net.signers.map((s) => s.address);
+    const id = net.submit(0, [order(a[0]!, "sell", 2000, 5)]);
+    net.run(() => net.cps.every((c) => c.finality(id).status === "final"), 5_000);
+    const proposal = net.sent.find((w) => w.kind === "consensus" && w.message.kind === "proposal" && w.message.height === 0 && w.value !== undefined);
+    if (proposal?.kind !== "consensus" || proposal.value === undefined) throw new Error("no proposal sent");
+    const precommits = new Map<string, SignedVote>();
+    for (const w of net.sent) if (w.kind === "consensus" && w.message.kind === "precommit" && w.message.height === 0 && w.message.valueId === proposal.message.valueId) precommits.set(w.message.sender, w.message);
+    expect(precommits.size).toBe(4); // q = 3: the fourth comes after the decision
+    // a replica that missed height 0 (its height not started yet, or started): same batches, a fresh
+    // checkpointer, then the whole proof at once — the precommit after the quorum must not reach height 1
+    for (const started of [false, true]) {
+      const r = new Replica(configFor(net.signers), net.signers[3]!, { now: net.now });
+      for (const b of net.reps[3]!.batchIdsInOrder()) r.receive(net.reps[3]!.encodedBatch(b)!, "disk");
+      const sentByLate: CheckpointWire[] = [];
+      const late = new Checkpointer(r, { signer: net.signers[3]!, now: net.now, send: (w) => void sentByLate.push(w), schedule: () => {} });
+      if (started) late.start();
+      late.receive({ kind: "proof", height: 0, value: proposal.value, messages: [proposal.message, ...precommits.values()] }, "0");
+      expect(late.height, `started ${started}`).toBe(1);
+      expect(late.finality(id)).toEqual({ status: "final", height: 0 });
+      expect(late.getFinalState().stateRoot()).toBe(net.cps[0]!.getFinalState().stateRoot());
+      // nothing of height 1 was signed: no batch is pending, so the next height waits for one
+      expect(sentByLate.filter((w) => w.kind === "consensus" && w.message.height === 1)).toEqual([]);
+    }
   });
 
   test("bad options are refused with INVALID_CONFIG before anything runs", () => {

@@ -385,13 +385,18 @@ export class Checkpointer {
       const proposal = wire.messages[0];
       if (proposal?.kind !== "proposal") throw new CheckpointError("INVALID_VALUE", "a proof starts with its proposal");
       this.withValue(wire.value, proposal, () => this.feed(proposal));
-      for (const m of wire.messages.slice(1)) this.feed(m);
+      // the height may be decided part-way through the commit: the rest belongs to a finished height
+      for (const m of wire.messages.slice(1)) if (this.height_ === height) this.feed(m);
+      // not started here yet: start it, so the rules run over the proof (L49, checked first, decides)
+      if (this.height_ === height && !this.tm.isStarted) this.start();
       return;
     }
     const m = wire.message;
     if (wire.value !== undefined && m.kind === "proposal") this.withValue(wire.value, m, () => this.feed(m));
     else this.feed(m);
-    if (!this.tm.isStarted) this.start();
+    // a peer's message for this height starts it here too — unless it just decided it (the next
+    // height then waits for its cadence, maybeStart)
+    if (this.height_ === height && !this.tm.isStarted) this.start();
   }
 
   /**
