@@ -291,6 +291,9 @@ export class Checkpointer {
     this.channelId = replica.config.channelId.toLowerCase() as Hex;
     this.participants = replica.participants.map((p) => p.address);
     this.live = genesisEngine(replica.participants, replica.config.genesis);
+    // warm the incremental state-root cache now (a genesis with big books costs tens of ms the first
+    // time), so the first height does not pay it, and the base copy inherits it
+    this.live.stateRoot();
     this.base = cloneEngine(this.live);
     this.finalDepositsCredited = this.live.depositsCredited;
     this.lastDecisionAt = this.o.now();
