@@ -27,6 +27,11 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
  *  - Settlement: proposeSettlement → challengeSettlement (strictly higher height, window restarts) →
  *    finalizeSettlement after the window; cooperativeClose with all n signatures over a distinct
  *    `Close` type skips the window (an ordinary n-of-n checkpoint can never be replayed as a close).
+ *  - Receipts: value a channel sent to another by certified receipt (an outbox leaf of its exit tree,
+ *    the cumulative `sent[toChannel, account, token]`) moves from the source's holdings to the
+ *    destination's with `moveReceipt`, `cumulativeSent − moved` at a time, so each unit moves once;
+ *    a move is one more payout of the source (capped at its holdings like any other), so solvency
+ *    per (channel, token) and the total the contract holds are both unchanged.
  *  - Equivocation: two batch headers signed by one participant with the same (channel, seq) and
  *    different contents move its bond to the reporter.
  * Every external function that moves funds is nonReentrant and updates state before transferring
@@ -51,6 +56,9 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     /// @dev Tendermint vote (src/channel/checkpointTypes.ts): voteType 1 = prevote, 2 = precommit.
     bytes32 public constant VOTE_TYPEHASH =
         keccak256("Vote(bytes32 channelId,uint64 height,uint32 round,uint8 voteType,bytes32 valueId)");
+
+    /// @notice First word of every outbox leaf: keccak256("semilattice.outbox.v1") (src/core/receipts.ts).
+    bytes32 public constant OUTBOX_LEAF_TAG = keccak256("semilattice.outbox.v1");
 
     /// @notice The native token (ETH) in deposits and exit leaves.
     address public constant ETH = address(0);
@@ -82,6 +90,14 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         address token;
         uint256 amount;
         uint256 withdrawn;
+    }
+
+    /// @dev Outbox leaf (src/core/receipts.ts): what `account` has sent of `token` to `toChannel`, cumulative.
+    struct OutboxLeaf {
+        bytes32 toChannel;
+        address account;
+        address token;
+        uint256 cumulativeSent;
     }
 
     struct BatchHeader {
@@ -134,6 +150,9 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     mapping(bytes32 => mapping(address => uint256)) public bondOf;
     mapping(bytes32 => mapping(address => bool)) public bondPosted;
     mapping(bytes32 => mapping(address => bool)) public equivocated;
+    /// @notice Moved so far from a channel to another per account and token (moveReceipt): the part of
+    ///         the source's outbox counter `cumulativeSent` whose holdings are already in the destination.
+    mapping(bytes32 => mapping(bytes32 => mapping(address => mapping(address => uint256)))) public moved;
     /// @notice keccak256(abi.encode(beneficiary, token, amount)) per channel and record id.
     mapping(bytes32 => mapping(uint256 => bytes32)) internal depositRecords;
 
@@ -156,6 +175,14 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     event SettlementChallenged(bytes32 indexed channelId, uint64 height, bytes32 exitRoot, uint64 deadline);
     event SettlementFinalized(bytes32 indexed channelId, uint64 height, bytes32 exitRoot);
     event Claimed(bytes32 indexed channelId, address indexed account, address indexed token, uint256 amount);
+    event ReceiptMoved(
+        bytes32 indexed fromChannel,
+        bytes32 indexed toChannel,
+        address indexed account,
+        address token,
+        uint256 cumulativeSent,
+        uint256 amount
+    );
     event Equivocation(bytes32 indexed channelId, address indexed author, address indexed reporter, uint256 slashed);
     event BondReclaimed(bytes32 indexed channelId, address indexed participant, uint256 amount);
 
@@ -171,6 +198,9 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     error ConflictingCheckpoint(uint64 height);
     error InvalidProof();
     error NothingToPay();
+    /// @dev `moved` already covers the leaf's cumulativeSent (a replayed or older receipt), or the
+    ///      source holds none of the token.
+    error NothingToMove(uint256 cumulativeSent, uint256 moved);
     error DisputeWindowOpen(uint64 deadline);
     error DisputeWindowClosed(uint64 deadline);
     error NotEquivocation();
@@ -423,6 +453,79 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         emit Claimed(channelId, leaf.account, leaf.token, amount);
     }
 
+    /* ───────────────────────────── cross-channel receipts ───────────────────────────── */
+
+    /**
+     * @notice Moves a certified receipt's value from `fromChannel`'s holdings to `toChannel`'s: the
+     *         source's outbox leaf `(toChannel, account, token, cumulativeSent)` is proved under the
+     *         exit root of `cp`, a checkpoint of the open source accepted exactly as `withdraw`
+     *         accepts it (higher than the stored one: quorum-verified and stored; the stored one: no
+     *         signatures; lower: StaleCheckpoint). Moves `cumulativeSent − moved`, capped at the
+     *         source's holdings of the token, and records what actually moved: each unit moves once,
+     *         in any order and however often it is called; nothing left to move reverts NothingToMove.
+     *         Anyone may call it: the value only ever goes to `leaf.toChannel`.
+     * @dev Why the checkpoint is stored (not merely verified): the source can then never settle below
+     *      it (proposals must be at least the stored height), and in every certified checkpoint at or
+     *      above it the sender's exit leaf no longer holds the sent amount (sendReceipt debits it and
+     *      counters only grow). Verifying a certificate without storing it would let the source settle
+     *      on an older checkpoint whose exit leaf still holds what was already moved: paid twice.
+     */
+    function moveReceipt(
+        bytes32 fromChannel,
+        bytes32 toChannel,
+        Checkpoint calldata cp,
+        bytes[] calldata signatures,
+        OutboxLeaf calldata leaf,
+        bytes32[] calldata proof
+    ) external nonReentrant returns (uint256 amount) {
+        Channel storage c = _channel(fromChannel, Status.Open);
+        _acceptCheckpoint(c, fromChannel, cp, signatures);
+        amount = _move(fromChannel, toChannel, c.exitRoot, leaf, proof);
+    }
+
+    /**
+     * @notice The same move against the source's stored exit root once it is settling or settled
+     *         (Disputed: the proposal, which can only be replaced by a higher checkpoint, whose
+     *         counters are at least as high; Finalized: the final root). No certificate is taken:
+     *         while Disputed a new one enters only by `challengeSettlement`, which restarts the window.
+     */
+    function moveSettledReceipt(bytes32 fromChannel, bytes32 toChannel, OutboxLeaf calldata leaf, bytes32[] calldata proof)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        Channel storage c = channels[fromChannel];
+        if (c.status != Status.Disputed && c.status != Status.Finalized) revert WrongStatus(c.status);
+        amount = _move(fromChannel, toChannel, c.exitRoot, leaf, proof);
+    }
+
+    /**
+     * @dev The destination must exist, not be Concluded (no claim follows there, the value would be
+     *      stranded), differ from the source and accept the token. The outbox leaf's 5-word encoding
+     *      never equals a 4-word exit leaf (see `outboxLeafHash`), so no exit leaf passes as a receipt.
+     *      Solvency: the move is capped at the source's holdings, as `_pay` caps a claim; the two
+     *      holdings change by the same amount, so the contract's total is untouched.
+     */
+    function _move(bytes32 fromChannel, bytes32 toChannel, bytes32 root, OutboxLeaf calldata leaf, bytes32[] calldata proof)
+        internal
+        returns (uint256 amount)
+    {
+        if (leaf.toChannel != toChannel || toChannel == fromChannel) revert WrongChannel(leaf.toChannel);
+        Status destination = channels[toChannel].status;
+        if (destination == Status.None || destination == Status.Concluded) revert WrongStatus(destination);
+        if (!isToken[toChannel][leaf.token] || !isToken[fromChannel][leaf.token]) revert UnknownToken(leaf.token);
+        if (!MerkleProof.verifyCalldata(proof, root, outboxLeafHash(leaf))) revert InvalidProof();
+        uint256 already = moved[fromChannel][toChannel][leaf.account][leaf.token];
+        amount = leaf.cumulativeSent > already ? leaf.cumulativeSent - already : 0;
+        uint256 available = holdings[fromChannel][leaf.token];
+        if (amount > available) amount = available;
+        if (amount == 0) revert NothingToMove(leaf.cumulativeSent, already);
+        moved[fromChannel][toChannel][leaf.account][leaf.token] = already + amount;
+        holdings[fromChannel][leaf.token] = available - amount;
+        holdings[toChannel][leaf.token] += amount;
+        emit ReceiptMoved(fromChannel, toChannel, leaf.account, leaf.token, leaf.cumulativeSent, amount);
+    }
+
     /* ───────────────────────────── equivocation and bonds ───────────────────────────── */
 
     /**
@@ -532,6 +635,14 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
 
     function leafHash(ExitLeaf calldata leaf) public pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(leaf.account, leaf.token, leaf.amount, leaf.withdrawn))));
+    }
+
+    /// @notice keccak256(keccak256(abi.encode(OUTBOX_LEAF_TAG, toChannel, account, token, cumulativeSent))):
+    ///         160 bytes hashed where `leafHash` hashes 128, so the two never coincide.
+    function outboxLeafHash(OutboxLeaf calldata leaf) public pure returns (bytes32) {
+        return keccak256(
+            bytes.concat(keccak256(abi.encode(OUTBOX_LEAF_TAG, leaf.toChannel, leaf.account, leaf.token, leaf.cumulativeSent)))
+        );
     }
 
     /* ───────────────────────────── internals ───────────────────────────── */

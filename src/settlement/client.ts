@@ -1,6 +1,7 @@
 /**
  * Typed client of the adjudicator (contracts/Adjudicator.sol) over viem: deploy, open, bond, deposit,
- * withdraw, propose, challenge, finalize, cooperativeClose, claim, equivocation reports, and views.
+ * withdraw, propose, challenge, finalize, cooperativeClose, claim, moveReceipt (cross-channel receipts),
+ * equivocation reports, and views.
  * Every transaction returns its gas used (from the receipt) and decoded results; a revert throws the
  * viem error, whose message names the contract's custom error (e.g. `UnderQuorum`).
  *
@@ -16,6 +17,7 @@ import { roleMask, type RoleName } from "../core/roles.js";
 import type { SettlementChain } from "./chain.js";
 import { artifact, compileContracts, type ContractArtifact } from "./compile.js";
 import { toContractCheckpoint, toContractLeaf, type Certificate, type CheckpointMessage } from "./certificate.js";
+import { toContractOutboxLeaf, type OutboxLeafWithProof } from "./receipts.js";
 
 /** The ETH "token" address in deposits and exit leaves. */
 export const ETH_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
@@ -173,6 +175,25 @@ export class AdjudicatorClient {
     return { ...tx, amount: this.eventAmount(tx.logs, "Claimed") };
   }
 
+  /**
+   * Moves `receipt.leaf.sent − moved` from `fromChannel`'s holdings to `receipt.leaf.toChannel`'s
+   * against `cert`, a certificate of the open source channel (accepted as `withdraw` accepts one: the
+   * stored checkpoint needs no signatures, a lower one reverts StaleCheckpoint). Returns the amount
+   * moved; nothing left to move reverts NothingToMove. Build `receipt` with `outboxReceipt`.
+   */
+  async moveReceipt(sender: Account, fromChannel: Hex, cert: Certificate, receipt: OutboxLeafWithProof): Promise<TxResult & { amount: bigint }> {
+    const leaf = toContractOutboxLeaf(receipt.leaf);
+    const tx = await this.send(sender, "moveReceipt", [fromChannel, leaf.toChannel, toContractCheckpoint(cert.checkpoint), cert.signatures, leaf, receipt.proof]);
+    return { ...tx, amount: this.eventAmount(tx.logs, "ReceiptMoved") };
+  }
+
+  /** The same move against the source's stored exit root while it is Disputed or Finalized. */
+  async moveSettledReceipt(sender: Account, fromChannel: Hex, receipt: OutboxLeafWithProof): Promise<TxResult & { amount: bigint }> {
+    const leaf = toContractOutboxLeaf(receipt.leaf);
+    const tx = await this.send(sender, "moveSettledReceipt", [fromChannel, leaf.toChannel, leaf, receipt.proof]);
+    return { ...tx, amount: this.eventAmount(tx.logs, "ReceiptMoved") };
+  }
+
   reportEquivocation(sender: Account, a: { header: BatchHeader; signature: Hex }, b: { header: BatchHeader; signature: Hex }): Promise<TxResult> {
     return this.send(sender, "reportEquivocation", [batchTuple(a.header), a.signature, batchTuple(b.header), b.signature]);
   }
@@ -203,6 +224,15 @@ export class AdjudicatorClient {
 
   async paid(channelId: Hex, account: Address, token: Address): Promise<bigint> {
     return (await this.read("paid", [channelId, account, token])) as bigint;
+  }
+
+  /** Moved so far from `fromChannel` to `toChannel` for (account, token) by moveReceipt. */
+  async moved(fromChannel: Hex, toChannel: Hex, account: Address, token: Address): Promise<bigint> {
+    return (await this.read("moved", [fromChannel, toChannel, account, token])) as bigint;
+  }
+
+  async outboxLeafHash(receipt: OutboxLeafWithProof["leaf"]): Promise<Hex> {
+    return (await this.read("outboxLeafHash", [toContractOutboxLeaf(receipt)])) as Hex;
   }
 
   async bondOf(channelId: Hex, participant: Address): Promise<bigint> {
