@@ -3,8 +3,9 @@ import { describe, expect, test } from "vitest";
 import { domainSeparator, toHex } from "../src/channel/batch.js";
 import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWalEntry, type CheckpointWire } from "../src/channel/checkpoint.js";
 import { CHECKPOINT_TYPES, checkpointDigest, PROPOSAL_TYPES, proposalDigest, VOTE_TYPES, voteDigest } from "../src/channel/checkpointTypes.js";
-import { EventQueue, prng } from "../src/channel/consensus/sim.js";
-import { ConsensusError, messageDigest, type SignedProposal, type SignedVote } from "../src/channel/consensus/tendermint.js";
+import { prng } from "../src/channel/consensus/sim.js";
+import { loopback } from "./checkpoint.net.js";
+import { messageDigest, type SignedProposal, type SignedVote } from "../src/channel/consensus/tendermint.js";
 import type { Hex, Signer } from "../src/channel/identity.js";
 import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
@@ -23,8 +24,6 @@ describe("checkpoint typed data", () => {
     expect(toHex(voteDigest(SEP, v))).toBe(hashTypedData({ domain: DOMAIN, types: VOTE_TYPES, primaryType: "Vote", message: { ...v, height: 3n } }));
   });
 });
-
-type Ev = { k: "wire"; to: number; from: number; w: CheckpointWire } | { k: "batch"; to: number; from: number; bytes: Uint8Array } | { k: "fn"; node: number; fn: () => void };
 
 interface Net {
   now: () => number;
@@ -55,11 +54,11 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
   const rand = prng(seed);
   const ss = makeSigners(n);
   const cfg = configFor(ss);
-  const q = new EventQueue<Ev>();
-  let now = 1_763_700_000_000;
-  const clock = (): number => now;
-  const delay = (): number => 1 + Math.floor(rand() * (opts.maxDelay ?? 5));
-  const reps = ss.map((s) => new Replica(cfg, s, { now: clock }));
+  const reps: Replica[] = [];
+  const cps: Checkpointer[] = [];
+  const net = loopback({ n, startMs: 1_763_700_000_000, delay: () => 1 + Math.floor(rand() * (opts.maxDelay ?? 5)), nodes: () => ({ reps, cps }) });
+  const clock = net.now;
+  for (const s of ss) reps.push(new Replica(cfg, s, { now: clock }));
   const certs: CheckpointCertificate[][] = ss.map(() => []);
   const decisions: CheckpointValue[][] = ss.map(() => []);
   const withheld = new Map<Hex, Uint8Array>();
@@ -82,20 +81,20 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
         if (epochs[i] !== epoch) return; // a crashed incarnation says nothing more
         const out = opts.byzIndex === i && opts.byzantine !== undefined ? opts.byzantine(w, ss[i]!) : w;
         sent.push(out);
-        for (let j = 0; j < n; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w: out });
+        net.send(i, out, to);
       },
-      schedule: (ms, fn) => q.push(now + ms, { k: "fn", node: i, fn: () => void (epochs[i] === epoch && fn()) }),
+      schedule: (ms, fn) => net.schedule(ms, () => void (epochs[i] === epoch && fn())),
     });
     c.onCheckpoint((cert) => certs[i]!.push(cert));
     c.onDecide((v) => decisions[i]!.push(v));
     return c;
   };
-  const cps = reps.map((r, i) => makeCp(r, i));
+  reps.forEach((r, i) => cps.push(makeCp(r, i)));
   const fetchFor = (i: number, from: number): void => {
     if (from === opts.refuseFetchFrom) return;
     // i asks `from` for what it misses: `from` sends every batch it holds that i lacks, parents first
     const lacking = reps[from]!.batchIdsInOrder().filter((id) => !reps[i]!.knows(id));
-    for (const id of reps[from]!.topological(lacking)) q.push(now + delay(), { k: "batch", to: i, from, bytes: reps[from]!.encodedBatch(id)! });
+    for (const id of reps[from]!.topological(lacking)) net.sendBatchTo(from, i, reps[from]!.encodedBatch(id)!);
   };
   return {
     now: clock,
@@ -119,29 +118,13 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
     submit(i, ops, withhold = false) {
       const s = reps[i]!.submit(ops);
       if (withhold) withheld.set(s.id, s.bytes);
-      else for (let j = 0; j < n; j++) if (j !== i) q.push(now + delay(), { k: "batch", to: j, from: i, bytes: s.bytes });
+      else net.sendBatch(i, s.bytes);
       return s.id;
     },
     run(until, maxMs) {
-      const end = now + maxMs;
-      while (!until()) {
-        const e = q.pop();
-        if (e === undefined || e.t > end) break;
-        now = e.t;
-        const ev = e.e;
-        if (ev.k === "fn") ev.fn();
-        else if (ev.k === "batch") {
-          reps[ev.to]!.receive(ev.bytes, String(ev.from));
-          cps[ev.to]!.poll();
-        } else {
-          try {
-            cps[ev.to]!.receive(ev.w, String(ev.from));
-          } catch (error) {
-            if (!(error instanceof ConsensusError)) throw error;
-          }
-          if (cps[ev.to]!.missing().length > 0) fetchFor(ev.to, ev.from);
-        }
-      }
+      net.run(until, maxMs, (to, from) => {
+        if (cps[to]!.missing().length > 0) fetchFor(to, from);
+      });
     },
   };
 }

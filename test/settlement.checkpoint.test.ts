@@ -11,15 +11,14 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Checkpointer, type CheckpointCertificate, type CheckpointWire } from "../src/channel/checkpoint.js";
-import { EventQueue } from "../src/channel/consensus/sim.js";
-import { ConsensusError } from "../src/channel/consensus/tendermint.js";
+import { Checkpointer, type CheckpointCertificate } from "../src/channel/checkpoint.js";
 import { createSigner } from "../src/channel/identity.js";
 import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
 import { connectChain, type SettlementChain } from "../src/settlement/chain.js";
 import { fromCheckpointCertificate } from "../src/settlement/certificate.js";
 import { checkGenesisCredits, closeAndClaim, genesisCredits, openSettlement, reconcile, withdrawAll, type SessionParty } from "../src/settlement/session.js";
+import { loopback } from "./checkpoint.net.js";
 
 function party(label: string): SessionParty {
   const key = `0x${Buffer.from(keccak_256(new TextEncoder().encode(`semilattice checkpoint settlement ${label}`))).toString("hex")}` as Hex;
@@ -33,8 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.close();
 });
-
-type Ev = { k: "wire"; to: number; from: number; w: CheckpointWire } | { k: "batch"; to: number; from: number; bytes: Uint8Array } | { k: "fn"; fn: () => void };
 
 describe("Tendermint certificates settle on the adjudicator", () => {
   it("a decided checkpoint's certificate pays a withdrawal and settles the channel; balances reconcile", async () => {
@@ -55,10 +52,10 @@ describe("Tendermint certificates settle on the adjudicator", () => {
     await checkGenesisCredits(s.adjudicator, s.channelId, genesis);
 
     // four replicas + checkpointers on a virtual-time network (delays 1..5 ms, seeded)
-    let now = 1_767_225_600_000;
     let seed = 12345;
-    const delay = (): number => 1 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 5);
-    const q = new EventQueue<Ev>();
+    const reps: Replica[] = [];
+    const cps: Checkpointer[] = [];
+    const net = loopback({ n: parties.length, startMs: 1_767_225_600_000, delay: () => 1 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 5), nodes: () => ({ reps, cps }) });
     const config = {
       channelId: s.channelId,
       chainId: chain.chainId,
@@ -66,47 +63,26 @@ describe("Tendermint certificates settle on the adjudicator", () => {
       participants: parties.map((p) => ({ address: p.signer.address, roles: ["Trader" as const, "MarketMaker" as const] })),
       genesis,
     };
-    const reps = parties.map((p) => new Replica(config, p.signer, { now: () => now }));
+    for (const p of parties) reps.push(new Replica(config, p.signer, { now: net.now }));
     const certs: CheckpointCertificate[][] = parties.map(() => []);
-    const cps = reps.map((r, i) => {
+    reps.forEach((r, i) => {
       const cp = new Checkpointer(r, {
         signer: parties[i]!.signer,
-        now: () => now,
+        now: net.now,
         checkpointIntervalMs: 20,
-        send: (w, to) => {
-          for (let j = 0; j < reps.length; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w });
-        },
-        schedule: (ms, fn) => q.push(now + ms, { k: "fn", fn }),
+        send: (w, to) => net.send(i, w, to),
+        schedule: (ms, fn) => net.schedule(ms, fn),
       });
       cp.onCheckpoint((c) => certs[i]!.push(c));
-      return cp;
+      cps.push(cp);
     });
     const submit = (i: number, ops: Op[]): Hex => {
       const b = reps[i]!.submit(ops);
-      for (let j = 0; j < reps.length; j++) if (j !== i) q.push(now + delay(), { k: "batch", to: j, from: i, bytes: b.bytes });
+      net.sendBatch(i, b.bytes);
       cps[i]!.poll();
       return b.id;
     };
-    const run = (until: () => boolean, maxMs: number): void => {
-      const end = now + maxMs;
-      while (!until()) {
-        const e = q.pop();
-        if (e === undefined || e.t > end) break;
-        now = e.t;
-        const ev = e.e;
-        if (ev.k === "fn") ev.fn();
-        else if (ev.k === "batch") {
-          reps[ev.to]!.receive(ev.bytes, String(ev.from));
-          cps[ev.to]!.poll();
-        } else {
-          try {
-            cps[ev.to]!.receive(ev.w, String(ev.from));
-          } catch (error) {
-            if (!(error instanceof ConsensusError)) throw error;
-          }
-        }
-      }
-    };
+    const run = (until: () => boolean, maxMs: number): void => void net.run(until, maxMs);
     for (const c of cps) c.start();
     const a = parties.map((p) => p.signer.address);
     const ids = [

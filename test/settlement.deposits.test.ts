@@ -17,8 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainSeparator } from "../src/channel/batch.js";
 import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWire } from "../src/channel/checkpoint.js";
 import type { DepositRecord } from "../src/channel/deposits.js";
-import { EventQueue } from "../src/channel/consensus/sim.js";
-import { ConsensusError, messageDigest } from "../src/channel/consensus/tendermint.js";
+import { messageDigest } from "../src/channel/consensus/tendermint.js";
 import { createSigner } from "../src/channel/identity.js";
 import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
@@ -29,6 +28,7 @@ import { ETH_ADDRESS, Erc20Client } from "../src/settlement/client.js";
 import { ChainDepositSource } from "../src/settlement/deposits.js";
 import { closeAndClaim, depositMidChannel, openSettlement, reconcile, type OpenedSettlement, type SessionParty } from "../src/settlement/session.js";
 import { SettlementWatcher } from "../src/settlement/watcher.js";
+import { loopback } from "./checkpoint.net.js";
 
 function party(label: string): SessionParty {
   const key = `0x${Buffer.from(keccak_256(new TextEncoder().encode(`semilattice deposits ${label}`))).toString("hex")}` as Hex;
@@ -42,8 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chain.close();
 });
-
-type Ev = { k: "wire"; to: number; from: number; w: CheckpointWire } | { k: "batch"; to: number; from: number; bytes: Uint8Array } | { k: "fn"; fn: () => void };
 
 const USDC = (whole: bigint): bigint => whole * 1_000_000n;
 const ETH = 10n ** 18n;
@@ -69,10 +67,10 @@ async function world(label: string) {
     disputeWindowSeconds: 600,
   });
   expect(s.genesis.every((op) => op.type === "createToken")).toBe(true);
-  let now = 1_767_225_600_000;
   let seed = 777;
-  const delay = (): number => 1 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 5);
-  const q = new EventQueue<Ev>();
+  const reps: Replica[] = [];
+  const cps: Checkpointer[] = [];
+  const net = loopback({ n: parties.length, startMs: 1_767_225_600_000, delay: () => 1 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 5), nodes: () => ({ reps, cps }) });
   const config = {
     channelId: s.channelId,
     chainId: chain.chainId,
@@ -80,7 +78,7 @@ async function world(label: string) {
     participants: parties.map((p) => ({ address: p.signer.address, roles: ["Trader" as const, "MarketMaker" as const] })),
     genesis: s.genesis,
   };
-  const reps = parties.map((p) => new Replica(config, p.signer, { now: () => now }));
+  for (const p of parties) reps.push(new Replica(config, p.signer, { now: net.now }));
   const watchers = parties.map((p) => new SettlementWatcher({ client: s.adjudicator, channelId: s.channelId, sender: p.account, latestCertificate: () => undefined }));
   const real = watchers.map((w) => new ChainDepositSource(w));
   /** A Byzantine participant's view of the chain: `lie[i](id)` overrides what its watcher says. */
@@ -91,50 +89,30 @@ async function world(label: string) {
   const sent: { from: number; w: CheckpointWire }[] = [];
   const certs: CheckpointCertificate[][] = parties.map(() => []);
   const decided: CheckpointValue[] = [];
-  const cps = reps.map((r, i) => {
+  reps.forEach((r, i) => {
     const cp = new Checkpointer(r, {
       signer: parties[i]!.signer,
-      now: () => now,
+      now: net.now,
       checkpointIntervalMs: 20,
       deposits: sources[i]!,
       send: (w0, to) => {
         const w = tamper[i]?.(w0) ?? w0;
         sent.push({ from: i, w });
-        for (let j = 0; j < reps.length; j++) if (j !== i && (to === undefined || to === String(j))) q.push(now + delay(), { k: "wire", to: j, from: i, w });
+        net.send(i, w, to);
       },
-      schedule: (ms, fn) => q.push(now + ms, { k: "fn", fn }),
+      schedule: (ms, fn) => net.schedule(ms, fn),
     });
     cp.onCheckpoint((c) => certs[i]!.push(c));
-    return cp;
+    cps.push(cp);
   });
   cps[0]!.onDecide((v) => decided.push(v));
   const submit = (i: number, ops: Op[]): { id: Hex; results: unknown[] } => {
     const b = reps[i]!.submit(ops);
-    for (let j = 0; j < reps.length; j++) if (j !== i) q.push(now + delay(), { k: "batch", to: j, from: i, bytes: b.bytes });
+    net.sendBatch(i, b.bytes);
     cps[i]!.poll();
     return { id: b.id, results: b.results };
   };
-  const run = (until: () => boolean, maxMs: number): boolean => {
-    const end = now + maxMs;
-    while (!until()) {
-      const e = q.pop();
-      if (e === undefined || e.t > end) return false;
-      now = e.t;
-      const ev = e.e;
-      if (ev.k === "fn") ev.fn();
-      else if (ev.k === "batch") {
-        reps[ev.to]!.receive(ev.bytes, String(ev.from));
-        cps[ev.to]!.poll();
-      } else {
-        try {
-          cps[ev.to]!.receive(ev.w, String(ev.from));
-        } catch (error) {
-          if (!(error instanceof ConsensusError)) throw error;
-        }
-      }
-    }
-    return true;
-  };
+  const run = (until: () => boolean, maxMs: number): boolean => net.run(until, maxMs);
   /** Watchers read the chain (only those in `who`), checkpointers are told. */
   const watch = async (who = [0, 1, 2, 3]): Promise<void> => {
     for (const i of who) await watchers[i]!.poll();
@@ -147,7 +125,7 @@ async function world(label: string) {
     const body = { kind: "proposal" as const, height: m.height, round: m.round, valueId: checkpointValueId(value), validRound: (m as { validRound: number }).validRound };
     return { kind: "consensus", message: { ...body, sender: parties[i]!.signer.address, signature: parties[i]!.signer.sign(messageDigest(separator, s.channelId, body)) }, value };
   };
-  return { s, parties, reps, cps, watchers, certs, decided, sent, tamper, lie, submit, run, watch, credited, reproposal, now: () => now };
+  return { s, parties, reps, cps, watchers, certs, decided, sent, tamper, lie, submit, run, watch, credited, reproposal, now: net.now };
 }
 
 describe("deposits credited by checkpoints", () => {
