@@ -7,23 +7,17 @@
  * withdrawal; a later decided height's certificate beats the withdrawal's checkpoint proposed as
  * stale (the watcher challenges), and on-chain balances reconcile exactly with the decided final state.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Checkpointer, type CheckpointCertificate } from "../src/channel/checkpoint.js";
-import { createSigner } from "../src/channel/identity.js";
 import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
 import { connectChain, type SettlementChain } from "../src/settlement/chain.js";
 import { fromCheckpointCertificate } from "../src/settlement/certificate.js";
-import { checkGenesisCredits, closeAndClaim, genesisCredits, openSettlement, reconcile, withdrawAll, type SessionParty } from "../src/settlement/session.js";
+import { checkGenesisCredits, closeAndClaim, genesisCredits, openSettlement, reconcile, withdrawAll } from "../src/settlement/session.js";
 import { loopback } from "./checkpoint.net.js";
-
-function party(label: string): SessionParty {
-  const key = `0x${Buffer.from(keccak_256(new TextEncoder().encode(`semilattice checkpoint settlement ${label}`))).toString("hex")}` as Hex;
-  return { signer: createSigner(key), account: privateKeyToAccount(key) };
-}
+import { party } from "./settlement.helpers.js";
 
 let chain: SettlementChain;
 beforeAll(async () => {

@@ -18,7 +18,6 @@ import { domainSeparator } from "../src/channel/batch.js";
 import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWire } from "../src/channel/checkpoint.js";
 import type { DepositRecord } from "../src/channel/deposits.js";
 import { messageDigest } from "../src/channel/consensus/tendermint.js";
-import { createSigner } from "../src/channel/identity.js";
 import { Replica } from "../src/channel/replica.js";
 import type { Op } from "../src/core/ops.js";
 import { cloneEngine } from "../src/core/snapshot.js";
@@ -26,14 +25,10 @@ import { connectChain, type SettlementChain } from "../src/settlement/chain.js";
 import { fromCheckpointCertificate } from "../src/settlement/certificate.js";
 import { ETH_ADDRESS, Erc20Client } from "../src/settlement/client.js";
 import { ChainDepositSource } from "../src/settlement/deposits.js";
-import { closeAndClaim, depositMidChannel, openSettlement, reconcile, type OpenedSettlement, type SessionParty } from "../src/settlement/session.js";
+import { closeAndClaim, depositMidChannel, openSettlement, reconcile, type OpenedSettlement } from "../src/settlement/session.js";
 import { SettlementWatcher } from "../src/settlement/watcher.js";
 import { loopback } from "./checkpoint.net.js";
-
-function party(label: string): SessionParty {
-  const key = `0x${Buffer.from(keccak_256(new TextEncoder().encode(`semilattice deposits ${label}`))).toString("hex")}` as Hex;
-  return { signer: createSigner(key), account: privateKeyToAccount(key) };
-}
+import { party } from "./settlement.helpers.js";
 
 let chain: SettlementChain;
 beforeAll(async () => {
