@@ -101,10 +101,52 @@ export function reject(code: RejectCode, message: string): never {
   throw new Rejection(code, message);
 }
 
+/** Parameters of {@link SemilatticeError}: a stable code, a short message, optional details and docs path. */
+export interface SemilatticeErrorParameters {
+  /** Extra lines shown under the short message (what was seen, what was expected). */
+  details?: string;
+  /** Page under `docs/` that explains the error, e.g. `"settlement.md#disputes"`. */
+  docsPath?: string;
+  /** The error that caused this one. */
+  cause?: unknown;
+}
+
+/**
+ * The one base of every error Semilattice throws (viem's `BaseError` is the model): a stable
+ * `code` (SCREAMING_SNAKE, part of the public API like the rejection codes), a short message,
+ * optional details and a docs path. It is the only class in the project that extends `Error`
+ * directly; each part derives its own (`CodecError`, `CheckpointError`, …), named `…Error`.
+ *
+ * The engine's hot-path {@link Rejection} is deliberately not one of these: it is a plain value.
+ */
+export class SemilatticeError extends Error {
+  override name = "SemilatticeError";
+  /** Stable code. */
+  readonly code: string;
+  /** The message without details or docs path. */
+  readonly shortMessage: string;
+  readonly details: string | undefined;
+  readonly docsPath: string | undefined;
+
+  constructor(code: string, shortMessage: string, parameters: SemilatticeErrorParameters = {}) {
+    const lines = [shortMessage];
+    if (parameters.details !== undefined && parameters.details !== "") lines.push("", `Details: ${parameters.details}`);
+    if (parameters.docsPath !== undefined) lines.push(`Docs: docs/${parameters.docsPath}`);
+    super(lines.join("\n"), parameters.cause === undefined ? undefined : { cause: parameters.cause });
+    this.code = code;
+    this.shortMessage = shortMessage;
+    this.details = parameters.details;
+    this.docsPath = parameters.docsPath;
+  }
+}
+
 /** A broken engine invariant: a bug, never a consequence of input. Propagates out of the engine. */
-export class InvariantError extends Error {
-  override readonly name = "InvariantError";
-  readonly code = "INVARIANT_VIOLATED";
+export class InvariantError extends SemilatticeError {
+  override name = "InvariantError";
+  declare readonly code: "INVARIANT_VIOLATED";
+  constructor(message: string) {
+    super("INVARIANT_VIOLATED", message);
+  }
 }
 
 /**
