@@ -74,17 +74,22 @@ const CHANNEL_FLAGS: [keyof InitFlags, string][] = [
   ["syncIntervalMs", "--sync-interval-ms"],
 ];
 
+/** The rule's message with the value seen, unless it already names it. */
+function withValue(message: string, value: unknown): string {
+  return message.includes(", got ") ? message : `${message}, got ${JSON.stringify(value)}`;
+}
+
 /** `value` of `flag` checked by the rule of the config field it fills; a problem is a usage error naming the flag. */
 function flagField<K extends keyof typeof FIELD_SCHEMAS>(flag: string, kind: K, value: unknown): z.output<(typeof FIELD_SCHEMAS)[K]> {
   const checked = checkField(kind, value);
-  if (!checked.ok) throw usage(flag, `${checked.message}, got ${JSON.stringify(value)}`);
+  if (!checked.ok) throw usage(flag, withValue(checked.message, value));
   return checked.value;
 }
 
 /** A decimal integer flag (a non-integer is left as a string, which the field rule then refuses). */
 function integerFlag<K extends keyof typeof FIELD_SCHEMAS>(flag: string, kind: K, value: string): z.output<(typeof FIELD_SCHEMAS)[K]> {
   const checked = checkField(kind, /^-?[0-9]{1,16}$/.test(value) ? Number(value) : value);
-  if (!checked.ok) throw usage(flag, `${checked.message}, got ${JSON.stringify(value)}`);
+  if (!checked.ok) throw usage(flag, withValue(checked.message, value));
   return checked.value;
 }
 
