@@ -73,7 +73,7 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
   const { client } = await AdjudicatorClient.deploy(chain, relayer.account);
   const rows: GasRow[] = [];
   for (const mode of ["cooperative", "closeAndPay", "dispute"] as const) {
-    const { channelId } = await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 2, disputeWindowSeconds: 60, bond: 0n, tokens: [ETH_ADDRESS] });
+    const { channelId } = await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 2, disputeWindowSeconds: 60, bondWei: 0n, tokens: [ETH_ADDRESS] });
     const engine = new Engine();
     engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS });
     for (const p of ps) engine.createAccount({ account: p.address, address: p.address });
@@ -115,7 +115,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
   const usdc = await Erc20Client.deploy(chain, relayer.account, "USD Coin", "USDC", 6);
   const rows: GasRow[] = [];
   const open = async (): Promise<Hex> =>
-    (await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 3, disputeWindowSeconds: 60, bond: 10n ** 16n, tokens: [ETH_ADDRESS, usdc.address] })).channelId;
+    (await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 3, disputeWindowSeconds: 60, bondWei: 10n ** 16n, tokens: [ETH_ADDRESS, usdc.address] })).channelId;
   const channelId = await open();
   const engine = new Engine();
   engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS });

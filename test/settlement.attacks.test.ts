@@ -91,7 +91,7 @@ describe("certificates", () => {
       participants: h.parties.map((p) => ({ address: p.address, roles: ["Trader"] })),
       quorum: 3,
       disputeWindowSeconds: WINDOW,
-      bond: BOND,
+      bondWei: BOND,
       tokens: [ETH_ADDRESS, h.usdc.address],
     });
     expect(second).not.toBe(h.channelId);
@@ -134,8 +134,8 @@ describe("cooperative close and pay in one transaction", () => {
     const leaves = leavesWithProofs(f.engine).map((e) => e.leaf);
     const all = signClose(f.adjudicator.domainSeparator, cp, f.parties.map((p) => p.signer));
     // the whole tree only: a leaf left out, or leaves reordered, do not rebuild the signed root
-    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves.slice(1)))).toMatch(/InvalidProof/);
-    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, [...leaves].reverse()))).toMatch(/InvalidProof/);
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves.slice(1)))).toMatch(/LeavesNotExitTree/);
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, [...leaves].reverse()))).toMatch(/LeavesNotExitTree/);
     expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all.slice(1), leaves))).toMatch(/UnderQuorum/);
     const usdcBefore = await f.usdc.balanceOf(bob.address);
     const tx = await f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves);
@@ -161,7 +161,7 @@ describe("re-entrancy", () => {
       participants: [alice, bob].map((p) => ({ address: p.address, roles: ["Trader"] })),
       quorum: 2,
       disputeWindowSeconds: WINDOW,
-      bond: 0n,
+      bondWei: 0n,
       tokens: [evil.address],
     });
     await evil.mint(relayer.account, alice.address, 1_000n);
@@ -219,24 +219,24 @@ describe("equivocation", () => {
     const a = signed(header(5, "01"));
     const b = signed(header(5, "02"));
     // the contract's batch digest is the channel's batch id
-    expect(await f.adjudicator.read("batchDigest", [{ ...a.header, seq: 5n, timestamp: BigInt(a.header.timestamp) }])).toBe(toHex(batchDigest(sep, a.header)));
+    expect(await f.adjudicator.read("batchDigest", [{ channelId: a.header.channelId, author: a.header.author, seq: 5n, parents: a.header.parents, payloadDigest: a.header.payloadDigest, timestampMs: BigInt(a.header.timestamp) }])).toBe(toHex(batchDigest(sep, a.header)));
     // not equivocations: different seq; the same header twice; a header "by dave" signed by bob
-    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(6, "02"))))).toMatch(/NotEquivocation/);
-    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, a))).toMatch(/NotEquivocation/);
-    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(5, "02"), bob)))).toMatch(/NotEquivocation/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(6, "02"))))).toMatch(/NotSameSlot/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, a))).toMatch(/IdenticalMessages/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(5, "02"), bob)))).toMatch(/SignatureNotByAuthor/);
     // the author cannot report itself, a stranger cannot report
-    expect(await revertOf(f.adjudicator.reportEquivocation(dave.account, a, b))).toMatch(/NotParticipant/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(dave.account, a, b))).toMatch(/ReporterIsAuthor/);
     expect(await revertOf(f.adjudicator.reportEquivocation(f.relayer.account, a, b))).toMatch(/NotParticipant/);
     await f.adjudicator.reportEquivocation(alice.account, a, b);
     expect(await f.adjudicator.bondOf(f.channelId, dave.address)).toBe(0n);
     expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(2n * BOND);
-    expect(await revertOf(f.adjudicator.reportEquivocation(bob.account, a, b))).toMatch(/NotEquivocation/); // once
+    expect(await revertOf(f.adjudicator.reportEquivocation(bob.account, a, b))).toMatch(/AlreadyReported/); // once
 
     // Tendermint: carol prevotes two different values at one height and round
     const vote = (valueId: string): VoteMessage => ({ channelId: f.channelId, height: 3, round: 1, voteType: VOTE_TYPE_PREVOTE, valueId: `0x${valueId.repeat(32)}` as Hex });
     const sv = (m: VoteMessage): { vote: VoteMessage; signature: Hex } => ({ vote: m, signature: toHex(carol.signer.sign(voteDigest(sep, m))) });
-    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0c"))))).toMatch(/NotEquivocation/);
-    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv({ ...vote("0d"), round: 2 })))).toMatch(/NotEquivocation/);
+    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0c"))))).toMatch(/IdenticalMessages/);
+    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv({ ...vote("0d"), round: 2 })))).toMatch(/NotSameSlot/);
     await f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0d")));
     expect(await f.adjudicator.bondOf(f.channelId, carol.address)).toBe(0n);
     expect(await f.adjudicator.bondOf(f.channelId, bob.address)).toBe(2n * BOND);
@@ -252,7 +252,7 @@ describe("solvency and the lone exit", () => {
       participants: f.parties.map((p) => ({ address: p.address, roles: ["Trader"] })),
       quorum: 3,
       disputeWindowSeconds: WINDOW,
-      bond: 0n,
+      bondWei: 0n,
       tokens: [f.usdc.address],
     });
     await f.adjudicator.deposit(bob.account, other, f.usdc.address, 700_000_000n, bob.address);

@@ -38,7 +38,7 @@ export interface SettlementChain {
   /** Advances the chain's clock by `seconds` and mines a block (test chains only). */
   increaseTime(seconds: number): Promise<void>;
   /** Timestamp of the latest block, seconds. */
-  now(): Promise<bigint>;
+  nowSeconds(): Promise<bigint>;
   close(): Promise<void>;
 }
 
@@ -98,7 +98,7 @@ async function build(requester: Requester, transport: Transport, endpoint: strin
       await requester.request({ method: "evm_increaseTime", params: [seconds] });
       await requester.request({ method: "evm_mine", params: [] });
     },
-    async now() {
+    async nowSeconds() {
       const block = await publicClient.getBlock({ blockTag: "latest" });
       return block.timestamp;
     },

@@ -102,15 +102,16 @@ export async function openSettlement(opts: {
   deposits: SessionDeposit[];
   quorum?: number;
   disputeWindowSeconds?: number;
-  bond?: bigint;
+  /** ETH bond each party posts, wei (default 10^16; 0: none). */
+  bondWei?: bigint;
   /** ETH each party receives for gas (and ETH deposits), wei. Default 100 ETH. */
-  fundEach?: bigint;
+  fundEachWei?: bigint;
 }): Promise<OpenedSettlement> {
   const { chain, operator, parties } = opts;
   const n = parties.length;
   const quorum = opts.quorum ?? Math.floor((2 * n) / 3) + 1;
-  const bond = opts.bond ?? 10n ** 16n;
-  const fund = opts.fundEach ?? 100n * 10n ** 18n;
+  const bondWei = opts.bondWei ?? 10n ** 16n;
+  const fund = opts.fundEachWei ?? 100n * 10n ** 18n;
   await chain.fund(operator.address, fund);
   for (const p of parties) await chain.fund(p.account.address, fund);
   const { client: adjudicator } = await AdjudicatorClient.deploy(chain, operator);
@@ -127,12 +128,12 @@ export async function openSettlement(opts: {
     participants: parties.map((p) => ({ address: p.account.address, roles: p.roles ?? ["Trader", "MarketMaker"] })),
     quorum,
     disputeWindowSeconds: opts.disputeWindowSeconds ?? 3600,
-    bond,
+    bondWei,
     tokens: [...tokens.values()].map((t) => t.address),
   });
   const gas = zeroGas();
   const calls = zeroCalls();
-  for (const p of parties) if (bond > 0n) await adjudicator.postBond(p.account, channelId, bond);
+  for (const p of parties) if (bondWei > 0n) await adjudicator.postBond(p.account, channelId, bondWei);
   const genesis: Op[] = [];
   for (const [symbol, t] of tokens) genesis.push({ type: "createToken", symbol, decimals: t.decimals, address: t.address });
   const records: DepositEvent[] = [];
@@ -268,8 +269,8 @@ export async function closeAndClaim(
     s.calls.challenge++;
     addFee(s, challenger.account.address, answered.tx.feeWei);
     const view = await s.adjudicator.channel(s.channelId);
-    const now = await s.chain.now();
-    if (view.deadline > now) await s.chain.increaseTime(Number(view.deadline - now));
+    const nowSeconds = await s.chain.nowSeconds();
+    if (view.deadlineSeconds > nowSeconds) await s.chain.increaseTime(Number(view.deadlineSeconds - nowSeconds));
     s.gas.finalize += (await s.adjudicator.finalizeSettlement(s.operator, s.channelId)).gasUsed;
     s.calls.finalize++;
   }
