@@ -3,7 +3,8 @@
  * signatures: forged, duplicate, unsorted, malleable, non-participant and under-quorum certificates;
  * another channel's certificate; a close signed by fewer than all; a malicious ERC-20 re-entering
  * claim and deposit; equivocation (batch headers and Tendermint votes) slashing; a buggy certificate
- * that promises more than was deposited; and one honest participant exiting alone.
+ * or close that promises more than was deposited; a token whose balance shrinks under the contract;
+ * and one honest participant exiting alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFunctionData, toFunctionSelector, type Hex } from "viem";
@@ -240,6 +241,12 @@ describe("equivocation", () => {
     await f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0d")));
     expect(await f.adjudicator.bondOf(f.channelId, carol.address)).toBe(0n);
     expect(await f.adjudicator.bondOf(f.channelId, bob.address)).toBe(2n * BOND);
+    // slashing moves bonds between participants: the channel's bond pot is unchanged
+    expect(await f.adjudicator.bondHoldings(f.channelId)).toBe(4n * BOND);
+    // a bond above MAX_BOND_WEI (2^96 − 1: 64 of them still fit one participant's uint128) is refused
+    const config = { participants: f.parties.map((p) => ({ address: p.address, roles: ["Trader" as const] })), quorum: 3, disputeWindowSeconds: WINDOW, tokens: [ETH_ADDRESS] };
+    expect(await revertOf(f.adjudicator.open(f.relayer.account, { ...config, bondWei: 2n ** 96n }))).toMatch(/InvalidConfig\(bondWei\)/);
+    await f.adjudicator.open(f.relayer.account, { ...config, bondWei: 2n ** 96n - 1n });
   });
 });
 
@@ -277,6 +284,76 @@ describe("solvency and the lone exit", () => {
     expect(await f.usdc.balanceOf(f.adjudicator.address)).toBe(700_000_000n);
   });
 
+  it("cooperativeCloseAndPay on a tree promising more than was deposited pays at most the holdings, leaf by leaf", async () => {
+    const f = await funded();
+    const [alice, bob, carol] = f.parties as [Fixture["parties"][0], Fixture["parties"][0], Fixture["parties"][0]];
+    // a buggy exit tree signed by all: 5,000 USDC promised where 3,500 were deposited
+    const usdc = f.usdc.address.toLowerCase();
+    const leaves: ExitLeaf[] = [
+      { account: "a", accountAddress: alice.address.toLowerCase(), token: "USDC", tokenAddress: usdc, amount: 3_000_000_000n, withdrawn: 0n },
+      { account: "b", accountAddress: bob.address.toLowerCase(), token: "USDC", tokenAddress: usdc, amount: 2_000_000_000n, withdrawn: 0n },
+      { account: "c", accountAddress: carol.address.toLowerCase(), token: "ETH", tokenAddress: ETH_ADDRESS, amount: 10n ** 18n, withdrawn: 0n },
+    ];
+    const cp = { channelId: f.channelId, height: 1, stateRoot: f.engine.stateRoot() as Hex, exitRoot: exitRoot(leaves) as Hex, time: 1 };
+    const all = signClose(f.adjudicator.domainSeparator, cp, f.parties.map((p) => p.signer));
+    const bobBefore = await f.usdc.balanceOf(bob.address);
+    const tx = await f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves);
+    // alice's 3,000 in full, bob the 500 left and not a unit more, carol's ETH in full
+    expect(tx.amounts).toEqual([3_000_000_000n, 500_000_000n, 10n ** 18n]);
+    expect(await f.usdc.balanceOf(bob.address)).toBe(bobBefore + 500_000_000n);
+    expect(await f.adjudicator.holdings(f.channelId, f.usdc.address)).toBe(0n);
+    expect(await f.adjudicator.holdings(f.channelId, ETH_ADDRESS)).toBe(0n);
+    // what the contract still holds is the bonds, and its balances cover exactly that
+    expect(await f.adjudicator.totalHeld(f.usdc.address)).toBe(0n);
+    expect(await f.adjudicator.bondHoldings(f.channelId)).toBe(4n * BOND);
+    expect(await f.adjudicator.totalHeld(ETH_ADDRESS)).toBe(4n * BOND);
+    expect(await f.chain.publicClient.getBalance({ address: f.adjudicator.address })).toBe(4n * BOND);
+  });
+
+  it("a token whose balance shrinks under the contract stops its own payouts (BalanceBelowHoldings) until made good; ETH keeps paying", async () => {
+    const relayer = party("relayer");
+    const [alice, bob] = [party("alice"), party("bob")];
+    for (const p of [relayer, alice, bob]) await chain.fund(p.address, 10n ** 19n);
+    const { client: adj } = await AdjudicatorClient.deploy(chain, relayer.account);
+    const evil = await Erc20Client.deploy(chain, relayer.account, "", "", 18, "MaliciousToken");
+    const { channelId } = await adj.open(relayer.account, {
+      participants: [alice, bob].map((p) => ({ address: p.address, roles: ["Trader"] })),
+      quorum: 2,
+      disputeWindowSeconds: WINDOW,
+      bondWei: 0n,
+      tokens: [ETH_ADDRESS, evil.address],
+    });
+    await evil.mint(relayer.account, alice.address, 1_000n);
+    await evil.approve(alice.account, adj.address, 1_000n);
+    await adj.deposit(alice.account, channelId, evil.address, 600n, alice.address);
+    await adj.deposit(bob.account, channelId, ETH_ADDRESS, 10n ** 18n, bob.address);
+    const engine = new Engine();
+    ok(engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS }));
+    ok(engine.createToken({ symbol: "EVIL", decimals: 18, address: evil.address }));
+    for (const p of [alice, bob]) ok(engine.createAccount({ account: p.address, address: p.address }));
+    ok(engine.deposit({ account: alice.address, token: "EVIL", amount: 600n }));
+    ok(engine.deposit({ account: bob.address, token: "ETH", amount: 10n ** 18n }));
+    ok(engine.transfer({ from: alice.address, to: bob.address, token: "EVIL", amount: 400n }));
+    const cp = { channelId, height: 1, stateRoot: engine.stateRoot() as Hex, exitRoot: engine.exitRoot() as Hex, time: 1 };
+    await adj.cooperativeClose(relayer.account, channelId, cp, signClose(adj.domainSeparator, cp, [alice.signer, bob.signer]));
+    const exits = leavesWithProofs(engine);
+    const bobEvil = exits.find((e) => e.leaf.accountAddress === bob.address && e.leaf.token === "EVIL")!;
+    const bobEth = exits.find((e) => e.leaf.accountAddress === bob.address && e.leaf.token === "ETH")!;
+    expect(await adj.totalHeld(evil.address)).toBe(600n);
+    // the token takes 100 away from the adjudicator: it now has 500 of the 600 it holds for channels
+    await evil.send(relayer.account, "seize", [adj.address, 100n]);
+    expect(await revertOf(adj.claim(relayer.account, channelId, bobEvil))).toMatch(/BalanceBelowHoldings\(0x[0-9a-fA-F]{40}, 500, 600\)/);
+    expect(await adj.paid(channelId, bob.address, evil.address)).toBe(0n);
+    expect(await adj.holdings(channelId, evil.address)).toBe(600n);
+    // the shortfall is the token's alone: ETH pays
+    expect((await adj.claim(relayer.account, channelId, bobEth)).amount).toBe(10n ** 18n);
+    // once the balance covers the holdings again, the payout goes through
+    await evil.mint(relayer.account, adj.address, 100n);
+    expect((await adj.claim(relayer.account, channelId, bobEvil)).amount).toBe(400n);
+    expect(await adj.totalHeld(evil.address)).toBe(200n);
+    expect(await evil.balanceOf(adj.address)).toBe(200n);
+  });
+
   it("one honest participant exits alone with the last certificate after all others vanish", async () => {
     const f = await funded();
     const [alice] = f.parties as [Fixture["parties"][0]];
@@ -297,6 +374,9 @@ describe("solvency and the lone exit", () => {
     await f.chain.increaseTime(WINDOW);
     const r = await f.adjudicator.reclaimBond(alice.account, f.channelId);
     expect(r.gasUsed).toBeGreaterThan(0n);
+    expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(0n);
+    expect(await f.adjudicator.bondHoldings(f.channelId)).toBe(3n * BOND);
+    expect(await revertOf(f.adjudicator.reclaimBond(alice.account, f.channelId))).toMatch(/NothingToPay/);
     // the vanished participants' funds stay claimable for them
     expect(await f.adjudicator.holdings(f.channelId, f.usdc.address)).toBe(3_500_000_000n - 823_456_789n);
     expect(await f.adjudicator.holdings(f.channelId, ETH_ADDRESS)).toBe(10n ** 18n);

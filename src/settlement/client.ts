@@ -228,6 +228,16 @@ export class AdjudicatorClient {
     return (await this.read("holdings", [channelId, token])) as bigint;
   }
 
+  /** Everything the contract holds of `token` over all channels and bonds (base units; Custody's `totalHeld`). */
+  async totalHeld(token: Address): Promise<bigint> {
+    return (await this.read("totalHeld", [token])) as bigint;
+  }
+
+  /** The channel's bond pot, wei: the sum of its participants' `bondOf`. */
+  async bondHoldings(channelId: Hex): Promise<bigint> {
+    return (await this.read("bondHoldings", [channelId, ETH_ADDRESS])) as bigint;
+  }
+
   async paid(channelId: Hex, account: Address, token: Address): Promise<bigint> {
     return (await this.read("paid", [channelId, account, token])) as bigint;
   }
