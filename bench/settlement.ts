@@ -90,7 +90,8 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
       continue;
     }
     if (mode === "cooperative") {
-      if (rows.length === 0) rows.push(row("deposit ETH (2-party, first into the channel)", d0.gasUsed, NITRO_GAS.deposit));
+      // The adjudicator holds no ETH before it: the deposit also writes `totalHeld[ETH]` from 0 (22.1k, not 5k).
+      if (rows.length === 0) rows.push(row("deposit ETH (2-party, first into the channel)", d0.gasUsed, NITRO_GAS.deposit, "the adjudicator held no ETH"));
       path = (await client.cooperativeClose(relayer.account, channelId, c, signClose(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;
     } else {
       path = (await client.proposeSettlement(ps[0]!.account, channelId, certify(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;
@@ -137,7 +138,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
   }
   rows.push(row("postBond", bondGas));
   rows.push(row("deposit ETH (4-party, later deposits)", eth[3]!, NITRO_GAS.deposit));
-  rows.push(row("deposit ERC-20 (first into the channel)", erc[0]!, NITRO_GAS.deposit, "approve not counted"));
+  rows.push(row("deposit ERC-20 (first into the channel)", erc[0]!, NITRO_GAS.deposit, "approve not counted; the adjudicator held no USDC"));
   rows.push(row("deposit ERC-20 (later deposits)", erc[3]!, NITRO_GAS.deposit, "approve not counted"));
   const signers3 = ps.slice(0, 3).map((p) => p.signer);
   engine.transfer({ from: ps[0]!.address, to: ps[1]!.address, token: "USDC", amount: 10n ** 8n });

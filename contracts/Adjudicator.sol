@@ -10,7 +10,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Bonds} from "./Bonds.sol";
 
 /**
- * @title Semilattice adjudicator (DESIGN §5, issue 5)
+ * @title Semilattice adjudicator (DESIGN §5)
  * @notice Holds the funds of many multi-party channels and pays them out against certified
  *         checkpoints. One invariant per concern, Uniswap-V2-core style:
  *  - Solvency (contracts/Custody.sol): for every (channel, token) the contract pays out at most what
