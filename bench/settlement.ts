@@ -95,7 +95,7 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
       path = (await client.cooperativeClose(relayer.account, channelId, c, signClose(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;
     } else {
       path = (await client.proposeSettlement(ps[0]!.account, channelId, certify(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;
-      await chain.increaseTime(60);
+      await chain.increaseTimeSeconds(60);
       path += (await client.finalizeSettlement(ps[0]!.account, channelId)).gasUsed;
     }
     for (const e of exits(engine)) path += (await client.claim(relayer.account, channelId, e)).gasUsed;
@@ -158,7 +158,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
   const cert3 = certify(client.domainSeparator, c3, signers3);
   rows.push(row("proposeSettlement (3 signatures)", (await client.proposeSettlement(ps[0]!.account, channelId, cert2)).gasUsed));
   rows.push(row("challengeSettlement (3 signatures)", (await client.challengeSettlement(ps[1]!.account, channelId, cert3)).gasUsed));
-  await chain.increaseTime(60);
+  await chain.increaseTimeSeconds(60);
   rows.push(row("finalizeSettlement", (await client.finalizeSettlement(ps[0]!.account, channelId)).gasUsed));
   const e3 = exits(engine);
   let claims = 0n;
@@ -170,7 +170,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
     if (claimRows.length === 1 && e.leaf.token === "USDC") claimRows.push(row(`claim ERC-20 (${e3.length}-leaf tree)`, g));
   }
   rows.push(...claimRows);
-  await chain.increaseTime(60);
+  await chain.increaseTimeSeconds(60);
   rows.push(row("reclaimBond", (await client.reclaimBond(ps[0]!.account, channelId)).gasUsed));
   rows.push(row(`all ${e3.length} claims of the 4-party channel`, claims));
   // cooperative close of a fresh 4-party channel: 4 Close signatures

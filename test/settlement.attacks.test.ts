@@ -271,7 +271,7 @@ describe("solvency and the lone exit", () => {
     ];
     const cp = { channelId: f.channelId, height: 1, stateRoot: f.engine.stateRoot() as Hex, exitRoot: exitRoot(leaves) as Hex, time: 1 };
     await f.adjudicator.proposeSettlement(alice.account, f.channelId, certificate(f, cp));
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     await f.adjudicator.finalizeSettlement(alice.account, f.channelId);
     const before = await f.usdc.balanceOf(alice.address);
     const paidAlice = await f.adjudicator.claim(f.relayer.account, f.channelId, { leaf: leaves[0]!, proof: exitProof(leaves, 0) as Hex[] });
@@ -366,12 +366,12 @@ describe("solvency and the lone exit", () => {
     // from here on only alice sends transactions
     const before = await f.usdc.balanceOf(alice.address);
     await f.adjudicator.proposeSettlement(alice.account, f.channelId, cert);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     await f.adjudicator.finalizeSettlement(alice.account, f.channelId);
     const c = await f.adjudicator.claim(alice.account, f.channelId, exit);
     expect(c.amount).toBe(823_456_789n);
     expect(await f.usdc.balanceOf(alice.address)).toBe(before + 823_456_789n);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     const r = await f.adjudicator.reclaimBond(alice.account, f.channelId);
     expect(r.gasUsed).toBeGreaterThan(0n);
     expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(0n);
