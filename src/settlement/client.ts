@@ -24,6 +24,9 @@ import { toContractOutboxLeaf, type OutboxLeafWithProof } from "./receipts.js";
 /** The ETH "token" address in deposits and exit leaves. */
 export const ETH_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
 
+/** Largest channel bond the contract accepts, wei (`Bonds.MAX_BOND_WEI`, 2^96 − 1). */
+export const MAX_BOND_WEI = (1n << 96n) - 1n;
+
 export interface TxResult {
   hash: Hash;
   gasUsed: bigint;
@@ -38,7 +41,7 @@ export interface ChannelConfig {
   participants: readonly { address: Address; roles: readonly RoleName[] }[];
   quorum: number;
   disputeWindowSeconds: number;
-  /** ETH bond per participant, wei (0: no bonds; at most the contract's MAX_BOND_WEI, 2^96 − 1). */
+  /** ETH bond per participant, wei (0: no bonds; at most {@link MAX_BOND_WEI}). */
   bondWei: bigint;
   /** Token addresses (ETH = {@link ETH_ADDRESS}); sorted ascending for the contract. */
   tokens: readonly Address[];
@@ -109,6 +112,7 @@ export class AdjudicatorClient {
   async open(sender: Account, cfg: ChannelConfig): Promise<TxResult & { channelId: Hex }> {
     if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new RangeError("quorum must be an integer in 1..65535");
     if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new RangeError("disputeWindowSeconds must be a positive integer");
+    if (typeof cfg.bondWei !== "bigint" || cfg.bondWei < 0n || cfg.bondWei > MAX_BOND_WEI) throw new RangeError(`bondWei must be in 0..${MAX_BOND_WEI} (the contract's MAX_BOND_WEI)`);
     const ps = [...cfg.participants].sort((a, b) => cmp(a.address.toLowerCase(), b.address.toLowerCase()));
     const tokens = [...cfg.tokens].map((t) => t.toLowerCase() as Address).sort(cmp);
     const tx = await this.send(sender, "open", [
