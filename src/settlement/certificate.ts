@@ -38,13 +38,13 @@ export interface Certificate {
   signatures: Hex[];
 }
 
-/** The contract's `Checkpoint` tuple. */
+/** The contract's `Checkpoint` tuple (its `timeMs` is the message's `time`, ms since the Unix epoch). */
 export interface ContractCheckpoint {
   channelId: Hex;
   height: bigint;
   stateRoot: Hex;
   exitRoot: Hex;
-  time: bigint;
+  timeMs: bigint;
 }
 
 /** The contract's `ExitLeaf` tuple. */
@@ -144,7 +144,7 @@ export function toContractCheckpoint(cp: CheckpointMessage): ContractCheckpoint 
     height: BigInt(uint64(cp.height, "height")),
     stateRoot: bytes32Hex(cp.stateRoot),
     exitRoot: bytes32Hex(cp.exitRoot),
-    time: BigInt(uint64(cp.time, "time")),
+    timeMs: BigInt(uint64(cp.time, "time")),
   };
 }
 

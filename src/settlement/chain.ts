@@ -36,9 +36,9 @@ export interface SettlementChain {
   /** Sends `wei` from the chain's first unlocked dev account to `to` (test chains only). */
   fund(to: Address, wei: bigint): Promise<void>;
   /** Advances the chain's clock by `seconds` and mines a block (test chains only). */
-  increaseTime(seconds: number): Promise<void>;
+  increaseTimeSeconds(seconds: number): Promise<void>;
   /** Timestamp of the latest block, seconds. */
-  now(): Promise<bigint>;
+  nowSeconds(): Promise<bigint>;
   close(): Promise<void>;
 }
 
@@ -93,12 +93,12 @@ async function build(requester: Requester, transport: Transport, endpoint: strin
       const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
       if (receipt.status !== "success") throw new Error(`funding ${to} failed`);
     },
-    async increaseTime(seconds) {
+    async increaseTimeSeconds(seconds) {
       if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError("seconds must be a non-negative integer");
       await requester.request({ method: "evm_increaseTime", params: [seconds] });
       await requester.request({ method: "evm_mine", params: [] });
     },
-    async now() {
+    async nowSeconds() {
       const block = await publicClient.getBlock({ blockTag: "latest" });
       return block.timestamp;
     },

@@ -2,8 +2,10 @@
  * Typed client of the adjudicator (contracts/Adjudicator.sol) over viem: deploy, open, bond, deposit,
  * withdraw, propose, challenge, finalize, cooperativeClose, claim, moveReceipt (cross-channel receipts),
  * equivocation reports, and views.
- * Every transaction returns its gas used (from the receipt) and decoded results; a revert throws the
- * viem error, whose message names the contract's custom error (e.g. `UnderQuorum`).
+ * Every transaction returns its gas used (from the receipt) and decoded results; a revert throws
+ * {@link ContractRevert} naming the contract's custom error (e.g. `UnderQuorum`, `AlreadyReported`;
+ * the list is in docs/settlement.md, "Errors").
+ * Units: `…Seconds` is chain time (block timestamps, s), `…Wei` is ETH in wei, token amounts are base units.
  *
  * Senders are viem accounts (`privateKeyToAccount`): transactions are signed locally, so the same code
  * runs on the embedded EVM and on any JSON-RPC endpoint (`chain.ts`).
@@ -22,6 +24,9 @@ import { toContractOutboxLeaf, type OutboxLeafWithProof } from "./receipts.js";
 /** The ETH "token" address in deposits and exit leaves. */
 export const ETH_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
 
+/** Largest channel bond the contract accepts, wei (`Bonds.MAX_BOND_WEI`, 2^96 − 1). */
+export const MAX_BOND_WEI = (1n << 96n) - 1n;
+
 export interface TxResult {
   hash: Hash;
   gasUsed: bigint;
@@ -36,8 +41,8 @@ export interface ChannelConfig {
   participants: readonly { address: Address; roles: readonly RoleName[] }[];
   quorum: number;
   disputeWindowSeconds: number;
-  /** ETH bond per participant, wei. */
-  bond: bigint;
+  /** ETH bond per participant, wei (0: no bonds; at most {@link MAX_BOND_WEI}). */
+  bondWei: bigint;
   /** Token addresses (ETH = {@link ETH_ADDRESS}); sorted ascending for the contract. */
   tokens: readonly Address[];
 }
@@ -49,14 +54,17 @@ export interface ChannelView {
   status: ChannelStatus;
   quorum: number;
   participantCount: number;
-  disputeWindow: bigint;
-  /** End of the dispute window (seconds) while Disputed. */
-  deadline: bigint;
+  disputeWindowSeconds: bigint;
+  /**
+   * Chain time (s): while Disputed the end of the dispute window; once Finalized or Concluded the end
+   * of the bond lock (`reclaimBond` from then on).
+   */
+  deadlineSeconds: bigint;
   /** Height of the latest checkpoint the contract used. */
   height: bigint;
   exitRoot: Hex;
   checkpointDigest: Hex;
-  bond: bigint;
+  bondWei: bigint;
 }
 
 export interface DepositEvent {
@@ -104,6 +112,7 @@ export class AdjudicatorClient {
   async open(sender: Account, cfg: ChannelConfig): Promise<TxResult & { channelId: Hex }> {
     if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new RangeError("quorum must be an integer in 1..65535");
     if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new RangeError("disputeWindowSeconds must be a positive integer");
+    if (typeof cfg.bondWei !== "bigint" || cfg.bondWei < 0n || cfg.bondWei > MAX_BOND_WEI) throw new RangeError(`bondWei must be in 0..${MAX_BOND_WEI} (the contract's MAX_BOND_WEI)`);
     const ps = [...cfg.participants].sort((a, b) => cmp(a.address.toLowerCase(), b.address.toLowerCase()));
     const tokens = [...cfg.tokens].map((t) => t.toLowerCase() as Address).sort(cmp);
     const tx = await this.send(sender, "open", [
@@ -111,7 +120,7 @@ export class AdjudicatorClient {
       ps.map((p) => roleMask(p.roles)),
       cfg.quorum,
       BigInt(cfg.disputeWindowSeconds),
-      cfg.bond,
+      cfg.bondWei,
       tokens,
     ]);
     const [event] = parseEventLogs({ abi: this.abi, logs: tx.logs, eventName: "ChannelOpened" }) as unknown as { args: { channelId: Hex } }[];
@@ -119,8 +128,9 @@ export class AdjudicatorClient {
     return { ...tx, channelId: event.args.channelId };
   }
 
-  postBond(sender: Account, channelId: Hex, bond: bigint): Promise<TxResult> {
-    return this.send(sender, "postBond", [channelId], bond);
+  /** Posts `sender`'s bond: `bondWei` must be the channel's bond (else WrongValue). */
+  postBond(sender: Account, channelId: Hex, bondWei: bigint): Promise<TxResult> {
+    return this.send(sender, "postBond", [channelId], bondWei);
   }
 
   /**
@@ -210,16 +220,26 @@ export class AdjudicatorClient {
 
   async channel(channelId: Hex): Promise<ChannelView> {
     const c = (await this.read("channel", [channelId])) as {
-      status: number; quorum: number; participantCount: number; disputeWindow: bigint; deadline: bigint; height: bigint;
-      exitRoot: Hex; checkpointDigest: Hex; bond: bigint;
+      status: number; quorum: number; participantCount: number; disputeWindowSeconds: bigint; deadlineSeconds: bigint; height: bigint;
+      exitRoot: Hex; checkpointDigest: Hex; bondWei: bigint;
     };
     const status = STATUS[c.status];
     if (status === undefined) throw new Error(`unknown channel status ${c.status}`);
-    return { ...c, status, disputeWindow: BigInt(c.disputeWindow), deadline: BigInt(c.deadline), height: BigInt(c.height) };
+    return { ...c, status, disputeWindowSeconds: BigInt(c.disputeWindowSeconds), deadlineSeconds: BigInt(c.deadlineSeconds), height: BigInt(c.height) };
   }
 
   async holdings(channelId: Hex, token: Address): Promise<bigint> {
     return (await this.read("holdings", [channelId, token])) as bigint;
+  }
+
+  /** Everything the contract holds of `token` over all channels and bonds (base units; Custody's `totalHeld`). */
+  async totalHeld(token: Address): Promise<bigint> {
+    return (await this.read("totalHeld", [token])) as bigint;
+  }
+
+  /** The channel's bond pot, wei: the sum of its participants' `bondOf`. */
+  async bondHoldings(channelId: Hex): Promise<bigint> {
+    return (await this.read("bondHoldings", [channelId, ETH_ADDRESS])) as bigint;
   }
 
   async paid(channelId: Hex, account: Address, token: Address): Promise<bigint> {
@@ -235,6 +255,7 @@ export class AdjudicatorClient {
     return (await this.read("outboxLeafHash", [toContractOutboxLeaf(receipt)])) as Hex;
   }
 
+  /** `participant`'s bond in the channel (its own plus any slashed to it), wei. */
   async bondOf(channelId: Hex, participant: Address): Promise<bigint> {
     return (await this.read("bondOf", [channelId, participant])) as bigint;
   }
@@ -384,7 +405,7 @@ export async function receiptOf(chain: SettlementChain, hash: Hash): Promise<Tra
 }
 
 function batchTuple(h: BatchHeader): unknown {
-  return { channelId: h.channelId, author: h.author, seq: BigInt(h.seq), parents: h.parents, payloadDigest: h.payloadDigest, timestamp: BigInt(h.timestamp) };
+  return { channelId: h.channelId, author: h.author, seq: BigInt(h.seq), parents: h.parents, payloadDigest: h.payloadDigest, timestampMs: BigInt(h.timestamp) };
 }
 
 function voteTuple(v: VoteMessage): unknown {

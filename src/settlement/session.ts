@@ -78,7 +78,7 @@ export interface OpenedSettlement {
   /** Number of calls of each kind behind `gas` (so per-call gas = gas / calls). */
   calls: Record<keyof GasUsed, number>;
   /** Wei each party paid in transaction fees after its deposits (added back when reconciling ETH). */
-  feesPaid: Map<Address, bigint>;
+  feesPaidWei: Map<Address, bigint>;
 }
 
 /** Σ gas of each kind over the session (deposit: all deposits; claim: all claims). */
@@ -102,15 +102,16 @@ export async function openSettlement(opts: {
   deposits: SessionDeposit[];
   quorum?: number;
   disputeWindowSeconds?: number;
-  bond?: bigint;
+  /** ETH bond each party posts, wei (default 10^16; 0: none). */
+  bondWei?: bigint;
   /** ETH each party receives for gas (and ETH deposits), wei. Default 100 ETH. */
-  fundEach?: bigint;
+  fundEachWei?: bigint;
 }): Promise<OpenedSettlement> {
   const { chain, operator, parties } = opts;
   const n = parties.length;
   const quorum = opts.quorum ?? Math.floor((2 * n) / 3) + 1;
-  const bond = opts.bond ?? 10n ** 16n;
-  const fund = opts.fundEach ?? 100n * 10n ** 18n;
+  const bondWei = opts.bondWei ?? 10n ** 16n;
+  const fund = opts.fundEachWei ?? 100n * 10n ** 18n;
   await chain.fund(operator.address, fund);
   for (const p of parties) await chain.fund(p.account.address, fund);
   const { client: adjudicator } = await AdjudicatorClient.deploy(chain, operator);
@@ -127,12 +128,12 @@ export async function openSettlement(opts: {
     participants: parties.map((p) => ({ address: p.account.address, roles: p.roles ?? ["Trader", "MarketMaker"] })),
     quorum,
     disputeWindowSeconds: opts.disputeWindowSeconds ?? 3600,
-    bond,
+    bondWei,
     tokens: [...tokens.values()].map((t) => t.address),
   });
   const gas = zeroGas();
   const calls = zeroCalls();
-  for (const p of parties) if (bond > 0n) await adjudicator.postBond(p.account, channelId, bond);
+  for (const p of parties) if (bondWei > 0n) await adjudicator.postBond(p.account, channelId, bondWei);
   const genesis: Op[] = [];
   for (const [symbol, t] of tokens) genesis.push({ type: "createToken", symbol, decimals: t.decimals, address: t.address });
   const records: DepositEvent[] = [];
@@ -151,7 +152,7 @@ export async function openSettlement(opts: {
   }
   const balancesAfterDeposit = new Map<Address, Map<string, bigint>>();
   for (const p of parties) balancesAfterDeposit.set(p.account.address, await balancesOf(chain, tokens, p.account.address));
-  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, calls, feesPaid: new Map() };
+  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, calls, feesPaidWei: new Map() };
 }
 
 /** `creditDeposit` ops for `records` (for a genesis that credits them; see the module comment). */
@@ -183,7 +184,7 @@ export async function checkGenesisCredits(adjudicator: AdjudicatorClient, channe
  * Party `party` deposits `amount` of `token` into a new record while the channel runs. The amount is
  * new money from outside, as in {@link openSettlement}: minted (test ERC-20) or sent by the chain's
  * dev account (ETH) first, so the party's on-chain balance, measured for {@link reconcile}, is
- * unchanged (its ETH fee is counted in `feesPaid`). Returns the record; the channel credits it through
+ * unchanged (its ETH fee is counted in `feesPaidWei`). Returns the record; the channel credits it through
  * a checkpoint.
  */
 export async function depositMidChannel(s: OpenedSettlement, party: number, token: string, amount: bigint): Promise<DepositEvent> {
@@ -268,8 +269,8 @@ export async function closeAndClaim(
     s.calls.challenge++;
     addFee(s, challenger.account.address, answered.tx.feeWei);
     const view = await s.adjudicator.channel(s.channelId);
-    const now = await s.chain.now();
-    if (view.deadline > now) await s.chain.increaseTime(Number(view.deadline - now));
+    const nowSeconds = await s.chain.nowSeconds();
+    if (view.deadlineSeconds > nowSeconds) await s.chain.increaseTimeSeconds(Number(view.deadlineSeconds - nowSeconds));
     s.gas.finalize += (await s.adjudicator.finalizeSettlement(s.operator, s.channelId)).gasUsed;
     s.calls.finalize++;
   }
@@ -296,7 +297,7 @@ export interface ReconcileRow {
  * On-chain balances against the final channel state: for every party and token, what it received
  * on chain since its deposits must equal its final exit amount plus what it withdrew. ETH is measured
  * net of fees: the operator sends claims and finalization; the fees a party paid itself (withdraw,
- * propose, challenge: `feesPaid`) are added back.
+ * propose, challenge: `feesPaidWei`) are added back.
  */
 export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<ReconcileRow[]> {
   const rows: ReconcileRow[] = [];
@@ -308,8 +309,8 @@ export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<Re
       const leaf = leaves.find((l) => l.accountAddress === p.signer.address && l.tokenAddress === t.address.toLowerCase());
       const amount = leaf?.amount ?? 0n;
       const withdrawn = leaf?.withdrawn ?? 0n;
-      const gas = t.address === ETH_ADDRESS ? (s.feesPaid.get(p.account.address) ?? 0n) : 0n;
-      const received = (now.get(symbol) ?? 0n) - (after.get(symbol) ?? 0n) + gas;
+      const feesWei = t.address === ETH_ADDRESS ? (s.feesPaidWei.get(p.account.address) ?? 0n) : 0n;
+      const received = (now.get(symbol) ?? 0n) - (after.get(symbol) ?? 0n) + feesWei;
       rows.push({ party: p.account.address, token: symbol, onChainReceived: received, channelFinal: amount + withdrawn, withdrawn, equal: received === amount + withdrawn });
     }
   }
@@ -317,7 +318,7 @@ export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<Re
 }
 
 function addFee(s: OpenedSettlement, who: Address, wei: bigint): void {
-  s.feesPaid.set(who, (s.feesPaid.get(who) ?? 0n) + wei);
+  s.feesPaidWei.set(who, (s.feesPaidWei.get(who) ?? 0n) + wei);
 }
 
 async function balancesOf(chain: SettlementChain, tokens: OpenedSettlement["tokens"], owner: Address): Promise<Map<string, bigint>> {

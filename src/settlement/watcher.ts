@@ -106,7 +106,7 @@ export class SettlementWatcher {
     if (cert === undefined) return undefined;
     const view = await client.channel(channelId);
     if (view.status !== "Disputed" || BigInt(cert.checkpoint.height) <= view.height) return undefined;
-    if ((await client.chain.now()) >= view.deadline) return undefined; // too late: the window closed
+    if ((await client.chain.nowSeconds()) >= view.deadlineSeconds) return undefined; // too late: the window closed
     const tx = await client.challengeSettlement(this.opts.sender, channelId, cert);
     this.challenges.push({ tx, height: cert.checkpoint.height });
     this.opts.onChallenge?.(tx, cert);
