@@ -13,6 +13,7 @@
  * - `seq` and `timestamp` (ms since the Unix epoch, set by the author) are uint64 on the wire and
  *   safe integers here.
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { createHash } from "node:crypto";
 import { keccak256 } from "../core/keccak.js";
 import type { Op } from "../core/ops.js";
@@ -67,13 +68,11 @@ const enc = new TextEncoder();
 const DOMAIN_TYPEHASH = keccak256(enc.encode("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
 const BATCH_TYPEHASH = keccak256(enc.encode("Batch(bytes32 channelId,address author,uint64 seq,bytes32[] parents,bytes32 payloadDigest,uint64 timestamp)"));
 
-export class BatchError extends Error {
+export class BatchError extends SemilatticeError {
   override readonly name = "BatchError";
-  constructor(
-    readonly code: "INVALID_HEADER" | "BAD_SIGNATURE" | "BAD_PAYLOAD_DIGEST" | "WRONG_CHANNEL",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "INVALID_HEADER" | "BAD_SIGNATURE" | "BAD_PAYLOAD_DIGEST" | "WRONG_CHANNEL";
+  constructor(code: "INVALID_HEADER" | "BAD_SIGNATURE" | "BAD_PAYLOAD_DIGEST" | "WRONG_CHANNEL", message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 

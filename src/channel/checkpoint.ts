@@ -66,7 +66,7 @@
 import { keccak256 } from "../core/keccak.js";
 import { Engine } from "../core/engine.js";
 import type { Result } from "../core/results.js";
-import { invariant } from "../core/errors.js";
+import { invariant, SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { cloneEngine } from "../core/snapshot.js";
 import { domainSeparator, toHex } from "./batch.js";
 import { depositsDigest, sameDeposit, wellFormedDeposits, MAX_DEPOSITS_PER_CHECKPOINT, type DepositRecord, type DepositSource } from "./deposits.js";
@@ -158,13 +158,11 @@ export type CheckpointWalEntry =
   | { kind: "certificate"; certificate: CheckpointCertificate };
 
 export type CheckpointErrorCode = "INVALID_VALUE" | "NOT_A_PARTICIPANT" | "INVALID_CONFIG";
-export class CheckpointError extends Error {
+export class CheckpointError extends SemilatticeError {
   override readonly name = "CheckpointError";
-  constructor(
-    readonly code: CheckpointErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: CheckpointErrorCode;
+  constructor(code: CheckpointErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 

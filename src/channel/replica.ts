@@ -19,6 +19,7 @@
  * input from this machine is the timestamp its own batches carry (`now`, default `Date.now`), which is
  * part of the signed header and used for nothing in ordering or applying.
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { Engine } from "../core/engine.js";
 import type { Op } from "../core/ops.js";
 import type { Result } from "../core/results.js";
@@ -74,13 +75,11 @@ export interface ChannelConfig {
 
 export type ChannelConfigErrorCode = "INVALID_CONFIG" | "GENESIS_REJECTED" | "NOT_A_PARTICIPANT";
 
-export class ChannelConfigError extends Error {
+export class ChannelConfigError extends SemilatticeError {
   override readonly name = "ChannelConfigError";
-  constructor(
-    readonly code: ChannelConfigErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: ChannelConfigErrorCode;
+  constructor(code: ChannelConfigErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 

@@ -12,6 +12,7 @@
  *   never be replayed as a close.
  * - An **exit leaf** on chain is `(account, token, amount, withdrawn)` (`src/core/exit.ts`).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { keccak256 } from "../core/keccak.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { checkpointDigest, type CheckpointMessage } from "../channel/checkpointTypes.js";
@@ -55,13 +56,11 @@ export interface ContractLeaf {
   withdrawn: bigint;
 }
 
-export class CertificateError extends Error {
+export class CertificateError extends SemilatticeError {
   override readonly name = "CertificateError";
-  constructor(
-    readonly code: "INVALID_CHECKPOINT" | "BAD_SIGNATURE" | "DUPLICATE_SIGNER" | "INVALID_LEAF",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "INVALID_CHECKPOINT" | "BAD_SIGNATURE" | "DUPLICATE_SIGNER" | "INVALID_LEAF";
+  constructor(code: "INVALID_CHECKPOINT" | "BAD_SIGNATURE" | "DUPLICATE_SIGNER" | "INVALID_LEAF", message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 

@@ -12,6 +12,7 @@ import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, t
 import { domainSeparator } from "../channel/batch.js";
 import type { BatchHeader } from "../channel/batch.js";
 import type { VoteMessage } from "../channel/checkpointTypes.js";
+import { SemilatticeError } from "../core/errors.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { roleMask, type RoleName } from "../core/roles.js";
 import type { SettlementChain } from "./chain.js";
@@ -281,7 +282,7 @@ export class AdjudicatorClient {
 
   /**
    * Sends a transaction from `sender` and waits for its receipt.
-   * @throws ContractRevert naming the contract's custom error when it reverts
+   * @throws ContractRevertError naming the contract's custom error when it reverts
    */
   async send(sender: Account, functionName: string, args: readonly unknown[], value = 0n): Promise<TxResult> {
     return sendTx(this.chain, this.abi, this.address, sender, functionName, args, value);
@@ -333,9 +334,10 @@ export class Erc20Client {
   }
 }
 
-/** A reverted call, with the contract's custom error decoded when the ABI knows it. */
-export class ContractRevert extends Error {
-  override readonly name = "ContractRevert";
+/** A reverted call, with the contract's custom error decoded when the ABI knows it. Code `CONTRACT_REVERTED`. */
+export class ContractRevertError extends SemilatticeError {
+  override readonly name = "ContractRevertError";
+  declare readonly code: "CONTRACT_REVERTED";
   constructor(
     /** Custom error name (`UnderQuorum`, …) or "unknown". */
     readonly errorName: string,
@@ -343,7 +345,7 @@ export class ContractRevert extends Error {
     readonly functionName: string,
     options: { cause: unknown },
   ) {
-    super(`${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, options);
+    super("CONTRACT_REVERTED", `${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, { cause: options.cause });
   }
 }
 
@@ -366,10 +368,10 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
     if (data === undefined || data.length < 10) throw error;
     try {
       const decoded = decodeErrorResult({ abi, data });
-      throw new ContractRevert(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
+      throw new ContractRevertError(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
     } catch (e) {
-      if (e instanceof ContractRevert) throw e;
-      throw new ContractRevert(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
+      if (e instanceof ContractRevertError) throw e;
+      throw new ContractRevertError(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
     }
   }
   const receipt = await receiptOf(chain, hash);

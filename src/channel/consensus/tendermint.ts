@@ -35,6 +35,7 @@
  * most `maxRound` and at most `maxRoundsAhead` above the current round; at most
  * `maxProposalsPerRound` distinct proposals per round are kept (more is only further evidence).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../../core/errors.js";
 import type { Hex, Signer } from "../identity.js";
 import { recoverAddress } from "../identity.js";
 import { NIL_ID, proposalDigest, voteDigest, VOTE_TYPE_PRECOMMIT, VOTE_TYPE_PREVOTE } from "../checkpointTypes.js";
@@ -107,13 +108,11 @@ export type ConsensusErrorCode =
   | "ROUND_LIMIT"
   | "NOT_STARTED";
 
-export class ConsensusError extends Error {
+export class ConsensusError extends SemilatticeError {
   override readonly name = "ConsensusError";
-  constructor(
-    readonly code: ConsensusErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: ConsensusErrorCode;
+  constructor(code: ConsensusErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
