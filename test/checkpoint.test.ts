@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { domainSeparator, toHex } from "../src/channel/batch.js";
 import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWalEntry, type CheckpointWire } from "../src/channel/checkpoint.js";
 import { CHECKPOINT_TYPES, checkpointDigest, PROPOSAL_TYPES, proposalDigest, VOTE_TYPES, voteDigest } from "../src/channel/checkpointTypes.js";
-import { prng } from "../src/channel/consensus/sim.js";
+import { prngFunction as prng } from "../src/runtime/prng.js";
 import { loopback } from "./checkpoint.net.js";
 import { messageDigest, type SignedProposal, type SignedVote } from "../src/channel/consensus/tendermint.js";
 import type { Hex, Signer } from "../src/channel/identity.js";

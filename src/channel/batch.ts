@@ -18,7 +18,8 @@ import { createHash } from "node:crypto";
 import { keccak256 } from "../core/keccak.js";
 import type { Op } from "../core/ops.js";
 import { DEFAULT_CODEC_LIMITS, encodeBatch, encodePayload, type CodecLimits } from "./codec.js";
-import { recoverAddress, type Hex, type Signer } from "./identity.js";
+import { parseHex, toHex, type Hex } from "../runtime/bytes.js";
+import { recoverAddress, type Signer } from "./identity.js";
 
 export interface BatchHeader {
   /** bytes32, 0x-hex lower-case. */
@@ -110,10 +111,7 @@ export function batchDigest(separator: Uint8Array, header: BatchHeader): Uint8Ar
   return keccak256(m);
 }
 
-/** 0x-hex of bytes. */
-export function toHex(b: Uint8Array): Hex {
-  return ("0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")) as Hex;
-}
+export { toHex };
 
 /** SHA-256 of payload bytes, 0x-hex. */
 export function payloadDigestOf(payload: Uint8Array): Hex {
@@ -179,8 +177,7 @@ function uint256(v: bigint): Uint8Array {
 }
 
 function hexTo(hex: string, n: number): Uint8Array {
-  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !/^0x[0-9a-fA-F]*$/.test(hex)) {
-    throw new BatchError("INVALID_HEADER", `expected 0x + ${2 * n} hex digits, got ${String(hex)}`);
-  }
-  return Buffer.from(hex.slice(2), "hex");
+  const bytes = parseHex(hex, n);
+  if (bytes === undefined) throw new BatchError("INVALID_HEADER", `expected 0x + ${2 * n} hex digits, got ${String(hex)}`);
+  return bytes;
 }

@@ -40,7 +40,7 @@ import { SemilatticeError, type SemilatticeErrorParameters } from "../core/error
 import { OP_TYPES, type Op, type OpType } from "../core/ops.js";
 import { RoleNames, type RoleName } from "../core/roles.js";
 import type { Batch, BatchHeader } from "./batch.js";
-import { ByteReader, ByteWriter, type BytesFail, type Hex } from "../runtime/bytes.js";
+import { ByteReader, ByteWriter, parseHex, type BytesFail, type Hex } from "../runtime/bytes.js";
 
 export type CodecErrorCode =
   | "TRUNCATED"
@@ -598,10 +598,9 @@ export function decodeBatch(bytes: Uint8Array, limits: CodecLimits = DEFAULT_COD
 }
 
 function hexBytes(hex: string, n: number, what: string): Uint8Array {
-  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !/^0x[0-9a-fA-F]*$/.test(hex)) {
-    throw new CodecError("INVALID_FIELD", `${what} must be 0x + ${2 * n} hex digits`);
-  }
-  return Buffer.from(hex.slice(2), "hex");
+  const bytes = parseHex(hex, n);
+  if (bytes === undefined) throw new CodecError("INVALID_FIELD", `${what} must be 0x + ${2 * n} hex digits`);
+  return bytes;
 }
 
 function checkU64(v: number, what: string): number {

@@ -18,10 +18,11 @@ import { SemilatticeError, type SemilatticeErrorParameters } from "../core/error
 import { createRequire } from "node:module";
 import { secp256k1 as noble } from "@noble/curves/secp256k1.js";
 import { keccak256 } from "../core/keccak.js";
+import type { Hex } from "../runtime/bytes.js";
 import { type RoleName, RoleNames } from "../core/roles.js";
 
-/** 0x-prefixed hex string. Addresses are lower-case, 40 hex digits; digests 64. */
-export type Hex = `0x${string}`;
+/** 0x-prefixed hex string (the project's one `Hex`, from `runtime/bytes.ts`). Addresses are lower-case, 40 hex digits; digests 64. */
+export type { Hex };
 
 /** A channel participant: its address (lower-case) and the roles fixed when the channel opened. */
 export interface Participant {

@@ -30,7 +30,8 @@
  */
 import { createHash } from "node:crypto";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import { Checkpointer, type CheckpointCertificate } from "../channel/checkpoint.js";
 import { ConsensusError } from "../channel/consensus/tendermint.js";
 import { Replica } from "../channel/replica.js";

@@ -51,6 +51,14 @@ export function toHex(b: Uint8Array): Hex {
   return ("0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")) as Hex;
 }
 
+/** The `n` bytes of a 0x-hex string of exactly 2n digits (either case), or undefined if it is not one. */
+export function parseHex(hex: unknown, n: number): Uint8Array | undefined {
+  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !ANY_HEX_DIGITS.test(hex)) return undefined;
+  return Buffer.from(hex.slice(2), "hex");
+}
+
+const ANY_HEX_DIGITS = /^0x[0-9a-fA-F]*$/;
+
 /** Growable byte buffer; `finish()` returns a copy of what was written. */
 export class ByteWriter {
   private buf: Uint8Array;

@@ -8,7 +8,8 @@
  * Senders are viem accounts (`privateKeyToAccount`): transactions are signed locally, so the same code
  * runs on the embedded EVM and on any JSON-RPC endpoint (`chain.ts`).
  */
-import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Hex, type Log, type TransactionReceipt } from "viem";
+import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Log, type TransactionReceipt } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import { domainSeparator } from "../channel/batch.js";
 import type { BatchHeader } from "../channel/batch.js";
 import type { VoteMessage } from "../channel/checkpointTypes.js";

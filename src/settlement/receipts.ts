@@ -3,7 +3,7 @@
  * tree (`src/core/receipts.ts`) with its Merkle proof, built from the source engine at the certified
  * checkpoint, in the contract's shape. The client call is `AdjudicatorClient.moveReceipt`.
  */
-import type { Hex } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitRoot, outboxProof } from "../core/exit.js";
 import { outboxLeaves, type OutboxLeaf } from "../core/receipts.js";

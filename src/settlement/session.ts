@@ -17,7 +17,9 @@
  * converted with `fromCheckpointCertificate`) in the main job and test/settlement.checkpoint.test.ts,
  * or `certify` over a checkpoint of replicas with equal state roots in lighter tests.
  */
-import type { Account, Address, Hex } from "viem";
+import { quorum as quorumOf } from "../runtime/quorum.js";
+import type { Account, Address } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import type { Signer } from "../channel/identity.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitProof } from "../core/exit.js";
@@ -108,7 +110,7 @@ export async function openSettlement(opts: {
 }): Promise<OpenedSettlement> {
   const { chain, operator, parties } = opts;
   const n = parties.length;
-  const quorum = opts.quorum ?? Math.floor((2 * n) / 3) + 1;
+  const quorum = opts.quorum ?? quorumOf(n);
   const bond = opts.bond ?? 10n ** 16n;
   const fund = opts.fundEach ?? 100n * 10n ** 18n;
   await chain.fund(operator.address, fund);

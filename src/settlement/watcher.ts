@@ -8,7 +8,8 @@
  * Polling (`eth_getLogs` over new blocks) rather than filters, so it behaves the same on the embedded
  * EVM and on any JSON-RPC endpoint; `poll()` is public so callers can also drive it step by step.
  */
-import { parseEventLogs, type Account, type Hex, type Log } from "viem";
+import { parseEventLogs, type Account, type Log } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import type { AdjudicatorClient, DepositEvent, TxResult } from "./client.js";
 import type { Certificate } from "./certificate.js";
 

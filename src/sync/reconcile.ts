@@ -40,8 +40,8 @@
  *   `sessionTimeoutMs`) but never make the replica deliver an invalid batch.
  */
 import type { Replica } from "../channel/replica.js";
-import type { Clock, Logger, PeerId, Transport } from "./transport.js";
-import { silentLogger } from "./transport.js";
+import type { Clock, Logger, PeerId, Transport } from "../runtime/transport.js";
+import { silentLogger } from "../runtime/transport.js";
 import { createHash } from "node:crypto";
 import { BloomFilter } from "./bloom.js";
 import {

@@ -35,8 +35,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { recoverAddress, type Hex, type Signer } from "../channel/identity.js";
-import type { Logger, PeerId, Transport, TransportHandlers } from "./transport.js";
-import { silentLogger } from "./transport.js";
+import type { Logger, PeerId, Transport, TransportHandlers } from "../runtime/transport.js";
+import { silentLogger } from "../runtime/transport.js";
 import { DEFAULT_SYNC_LIMITS } from "./protocol.js";
 
 export const HANDSHAKE_DOMAIN = "semilattice/sync/handshake/v1";
