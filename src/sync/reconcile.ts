@@ -41,6 +41,7 @@
  */
 import type { Replica } from "../channel/replica.js";
 import type { Clock, Logger, PeerId, Transport } from "../runtime/transport.js";
+import { RecentSet } from "../runtime/recentSet.js";
 import { silentLogger } from "../runtime/transport.js";
 import { createHash } from "node:crypto";
 import { BloomFilter } from "./bloom.js";
@@ -127,7 +128,12 @@ export interface SyncOptions {
   sessionTimeoutMs?: number;
   /** Eager relay: own batches only (default), all newly delivered, or none. */
   relay?: "own" | "all" | "none";
+  /** How many ingested batches' byte hashes are remembered to skip copies before decoding. Default 65,536. */
+  maxSeenBatches?: number;
 }
+
+/** Default {@link SyncOptions.maxSeenBatches}. */
+export const DEFAULT_MAX_SEEN_BATCHES = 65_536;
 
 export interface SyncStats {
   sessionsStarted: number;
@@ -207,8 +213,8 @@ export class SyncNode {
   private indexed = 0;
   /** Per peer: orphan-limit strikes, and whether a session with it completed since the last one. */
   private readonly orphanStrikes = new Map<PeerId, { strikes: number; completedSince: boolean }>();
-  /** SHA-256 of the encoded bytes of every batch ingested without error: a copy of one is skipped before decoding. */
-  private readonly seenBytes = new Set<string>();
+  /** SHA-256 of the encoded bytes of the last `maxSeenBatches` batches ingested without error: a copy of one is skipped before decoding. */
+  private readonly seenBytes: RecentSet<string>;
   private stopTimer: (() => void) | undefined;
   private stopped = false;
   /** Listeners for batches delivered from the network. */
@@ -224,6 +230,7 @@ export class SyncNode {
     this.syncIntervalMs = opts.syncIntervalMs ?? 200;
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 2000;
     this.relay = opts.relay ?? "own";
+    this.seenBytes = new RecentSet(opts.maxSeenBatches ?? DEFAULT_MAX_SEEN_BATCHES);
   }
 
   /** Installs the transport handlers and starts the periodic sync. */
