@@ -33,8 +33,8 @@
  *   order. `base` is re-cloned every {@link REBASE_HEIGHTS} heights or {@link REBASE_OPS} ops, so a
  *   clone costs O(state) once per many heights and a rebuild replays a bounded number of ops.
  *   (Before: one full engine clone per height per replica; `npm run bench -- --only consensus`.)
- * - **Deposits** (issue 5: "the channel credits it with an op that names the record; a correct
- *   replica accepts that op only when the record exists on chain and was not credited before"; see
+ * - **Deposits** (DESIGN §5: the channel credits a deposit record with an op that names it; a
+ *   correct replica accepts that op only when the record exists on chain and was not credited; see
  *   `deposits.ts`): a value lists records with consecutive ids starting at the final engine's
  *   `depositsCredited`, at most `maxDepositsPerCheckpoint`. The proposer lists records next, next+1, …
  *   while its `deposits` source has them confirmed and the engine accepts them. A validator requires
@@ -816,6 +816,7 @@ export class Checkpointer {
     this.verifiedSigners.delete(height);
     good.sort((a, b) => (a.signer < b.signer ? -1 : 1));
     const cert: CheckpointCertificate = { checkpoint: cp, heads: this.proofs.get(height)!.value.heads, signatures: good.slice(0, this.q) };
+    invariant(cert.signatures.length === this.q && cert.signatures.every((x, i) => i === 0 || cert.signatures[i - 1]!.signer < x.signer), "a certificate has q signatures by distinct signers in ascending order");
     this.addCertificate(cert);
     this.signatures.delete(height);
     this.o.persist?.({ kind: "certificate", certificate: cert });

@@ -2,7 +2,7 @@
  * Signature recovery off the main thread: a fixed pool of worker_threads that recover the signer
  * address of many (digest, signature) pairs in parallel.
  *
- * Why it exists (measured by bench/channel-sig.ts, numbers in the issue's closing note): a replica
+ * Why it exists (measured by bench/channel-sig.ts): a replica
  * verifies one signature per batch, and a sync burst delivers many batches at once; on the main
  * thread those recoveries are serial (~60 µs each with native libsecp256k1), while a pool of 2
  * workers on a 2-core machine verified 64–1000 signatures 1.2–1.8× faster even with the cores

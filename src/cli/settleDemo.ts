@@ -1,5 +1,5 @@
 /**
- * The settlement part of the main job (issue 5 item 4): the channel's life on an EVM chain — the
+ * The settlement part of the main job: the channel's life on an EVM chain — the
  * embedded in-process one by default, any JSON-RPC endpoint with `--rpc-url`.
  *
  * 1. Deploy the adjudicator (contracts/Adjudicator.sol) and two test ERC-20s (USDC 6 decimals, WETH

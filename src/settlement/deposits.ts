@@ -1,6 +1,6 @@
 /**
- * The chain side of deposit crediting (issue 5: "a correct replica accepts that op only when the
- * record exists on chain and was not credited before"; see `src/channel/deposits.ts`): a
+ * The chain side of deposit crediting (DESIGN §5: a correct replica accepts a crediting op only when
+ * the record exists on chain and was not credited before; see `src/channel/deposits.ts`): a
  * {@link DepositSource} fed by a replica's own {@link SettlementWatcher}, which follows the
  * adjudicator's `Deposited(channelId, recordId, beneficiary, token, amount)` events.
  *

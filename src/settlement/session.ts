@@ -1,5 +1,5 @@
 /**
- * A channel's whole life on chain, as one participant group runs it (issue 5 items 1–4): deploy the
+ * A channel's whole life on chain, as one participant group runs it: deploy the
  * adjudicator and the tokens, open the channel, post bonds, deposit into numbered records (at the
  * start, and mid-channel with {@link depositMidChannel}), withdraw mid-channel against a certificate,
  * close cooperatively or through the dispute path (a stale proposal answered by a watcher's
@@ -17,6 +17,7 @@
  * converted with `fromCheckpointCertificate`) in the main job and test/settlement.checkpoint.test.ts,
  * or `certify` over a checkpoint of replicas with equal state roots in lighter tests.
  */
+import { invariant } from "../core/errors.js";
 import { quorum as quorumOf } from "../runtime/quorum.js";
 import type { Account, Address } from "viem";
 import type { Hex } from "../runtime/bytes.js";
@@ -222,6 +223,7 @@ export async function withdrawAll(s: OpenedSettlement, engine: Engine, cert: Cer
     const already = await s.adjudicator.paid(s.channelId, p.account.address, e.leaf.tokenAddress as Address);
     if (already >= e.leaf.withdrawn) continue;
     const tx = await s.adjudicator.withdraw(p.account, s.channelId, cert, e);
+    invariant(tx.amount <= e.leaf.withdrawn - already, `withdraw paid ${tx.amount}, more than the ${e.leaf.withdrawn - already} still owed`);
     s.gas.withdraw += tx.gasUsed;
     s.calls.withdraw++;
     addFee(s, p.account.address, tx.feeWei);

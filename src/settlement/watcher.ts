@@ -1,5 +1,5 @@
 /**
- * A replica's eye on the chain (issue 5 item 3): follows the adjudicator's events for one channel —
+ * A replica's eye on the chain: follows the adjudicator's events for one channel —
  * deposit records, settlement proposals and challenges, finalization — and answers a proposal whose
  * height is below the highest certificate the replica holds with `challengeSettlement` at once,
  * without anyone asking. That is what makes the dispute window safe for an honest participant that

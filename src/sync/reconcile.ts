@@ -41,6 +41,7 @@
  */
 import type { Replica } from "../channel/replica.js";
 import type { Clock, Logger, PeerId, Transport } from "../runtime/transport.js";
+import { invariant } from "../core/errors.js";
 import { RecentSet } from "../runtime/recentSet.js";
 import { silentLogger } from "../runtime/transport.js";
 import { createHash } from "node:crypto";
@@ -357,6 +358,9 @@ export class SyncNode {
     }
     const f = this.newFetch(from, session, false, heads);
     f.awaitingPush = true;
+    let responding = 0;
+    for (const x of this.fetches.values()) if (!x.initiator && x.peer === from) responding++;
+    invariant(responding <= MAX_RESPONDER_SESSIONS, `${responding} responder sessions with ${from}, at most ${MAX_RESPONDER_SESSIONS}`);
   }
 
   private onResponse(from: PeerId, session: number, heads: Hex[], bloom: BloomFilter | undefined, needs: Hex[], batches: Uint8Array[]): void {
@@ -597,6 +601,8 @@ export class SyncNode {
   private syncIndex(): void {
     const ids = this.replica.deliveredSince(this.indexed);
     for (const id of ids) this.indexOf.set(id, this.indexed++);
+    // the replica delivers each batch once: one index per id
+    if (this.indexOf.size !== this.indexed) invariant(false, `${this.indexOf.size} batches indexed under ${this.indexed} delivery indices`);
   }
 
   private inDeliveryOrder(ids: readonly Hex[]): Hex[] {
