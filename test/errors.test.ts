@@ -39,7 +39,7 @@ describe("one error base", () => {
         expect(name, `${f}: ${name}`).toMatch(/Error$/);
       }
     }
-    for (const name of ["WireError", "ConsensusError", "ChannelConfigError", "CheckpointError", "BatchError", "CodecError", "TypedDataError", "IdentityError", "CertificateError", "ContractRevertError", "ScenarioError", "ProtocolError", "BytesError", "InvariantError"]) {
+    for (const name of ["WireError", "ConsensusError", "ChannelConfigError", "CheckpointError", "BatchError", "CodecError", "TypedDataError", "IdentityError", "CertificateError", "ContractRevertError", "SettlementError", "ScenarioError", "ProtocolError", "BytesError", "InvariantError"]) {
       expect(exported).toContain(name);
     }
   });

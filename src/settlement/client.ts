@@ -8,6 +8,7 @@
  * Senders are viem accounts (`privateKeyToAccount`): transactions are signed locally, so the same code
  * runs on the embedded EVM and on any JSON-RPC endpoint (`chain.ts`).
  */
+import { SettlementError } from "./errors.js";
 import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Log, type TransactionReceipt } from "viem";
 import type { Hex } from "../runtime/bytes.js";
 import { domainSeparator } from "../channel/batch.js";
@@ -91,21 +92,21 @@ export class AdjudicatorClient {
   static async deploy(chain: SettlementChain, deployer: Account, art: ContractArtifact = artifact("Adjudicator")): Promise<{ client: AdjudicatorClient; gasUsed: bigint }> {
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args: [] });
     const receipt = await receiptOf(chain, hash);
-    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment ${hash} created no contract`);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment ${hash} created no contract`);
     return { client: new AdjudicatorClient(chain, receipt.contractAddress, art.abi), gasUsed: receipt.gasUsed };
   }
 
   /** A client of an adjudicator already deployed at `address`. */
   static at(chain: SettlementChain, address: Address, abi: Abi = artifact("Adjudicator").abi): AdjudicatorClient {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error(`not an address: ${address}`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new SettlementError("INVALID_PARAMETER", `not an address: ${address}`);
     return new AdjudicatorClient(chain, address, abi);
   }
 
   /* ───────── transactions ───────── */
 
   async open(sender: Account, cfg: ChannelConfig): Promise<TxResult & { channelId: Hex }> {
-    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new RangeError("quorum must be an integer in 1..65535");
-    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new RangeError("disputeWindowSeconds must be a positive integer");
+    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new SettlementError("INVALID_PARAMETER", "quorum must be an integer in 1..65535");
+    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new SettlementError("INVALID_PARAMETER", "disputeWindowSeconds must be a positive integer");
     const ps = [...cfg.participants].sort((a, b) => cmp(a.address.toLowerCase(), b.address.toLowerCase()));
     const tokens = [...cfg.tokens].map((t) => t.toLowerCase() as Address).sort(cmp);
     const tx = await this.send(sender, "open", [
@@ -117,7 +118,7 @@ export class AdjudicatorClient {
       tokens,
     ]);
     const [event] = parseEventLogs({ abi: this.abi, logs: tx.logs, eventName: "ChannelOpened" }) as unknown as { args: { channelId: Hex } }[];
-    if (event === undefined) throw new Error("open: no ChannelOpened event");
+    if (event === undefined) throw new SettlementError("EVENT_MISSING", "open: no ChannelOpened event");
     return { ...tx, channelId: event.args.channelId };
   }
 
@@ -130,11 +131,11 @@ export class AdjudicatorClient {
    * {@link Erc20Client.approve}; ETH: {@link ETH_ADDRESS}, sent as value).
    */
   async deposit(sender: Account, channelId: Hex, token: Address, amount: bigint, beneficiary: Address): Promise<TxResult & { deposit: DepositEvent }> {
-    if (amount <= 0n) throw new RangeError("amount must be positive");
+    if (amount <= 0n) throw new SettlementError("INVALID_PARAMETER", "amount must be positive");
     const isEth = token.toLowerCase() === ETH_ADDRESS;
     const tx = await this.send(sender, "deposit", [channelId, token, amount, beneficiary], isEth ? amount : 0n);
     const [deposit] = this.decodeDeposits(tx.logs);
-    if (deposit === undefined) throw new Error("deposit: no Deposited event");
+    if (deposit === undefined) throw new SettlementError("EVENT_MISSING", "deposit: no Deposited event");
     return { ...tx, deposit };
   }
 
@@ -216,7 +217,7 @@ export class AdjudicatorClient {
       exitRoot: Hex; checkpointDigest: Hex; bond: bigint;
     };
     const status = STATUS[c.status];
-    if (status === undefined) throw new Error(`unknown channel status ${c.status}`);
+    if (status === undefined) throw new SettlementError("UNKNOWN_STATE", `unknown channel status ${c.status}`);
     return { ...c, status, disputeWindow: BigInt(c.disputeWindow), deadline: BigInt(c.deadline), height: BigInt(c.height) };
   }
 
@@ -291,7 +292,7 @@ export class AdjudicatorClient {
 
   private eventAmount(logs: Log[], eventName: string): bigint {
     const [event] = parseEventLogs({ abi: this.abi, logs, eventName }) as unknown as { args: { amount: bigint } }[];
-    if (event === undefined) throw new Error(`no ${eventName} event`);
+    if (event === undefined) throw new SettlementError("EVENT_MISSING", `no ${eventName} event`);
     return event.args.amount;
   }
 }
@@ -306,11 +307,11 @@ export class Erc20Client {
 
   static async deploy(chain: SettlementChain, deployer: Account, name: string, symbol: string, decimals: number, contract = "TestToken"): Promise<Erc20Client> {
     const art = compileContracts()[contract];
-    if (art === undefined) throw new Error(`no contract ${contract}`);
+    if (art === undefined) throw new SettlementError("NOT_FOUND", `no contract ${contract}`);
     const args = contract === "TestToken" ? [name, symbol, decimals] : [];
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args });
     const receipt = await receiptOf(chain, hash);
-    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment of ${symbol} failed`);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment of ${symbol} failed`);
     return new Erc20Client(chain, receipt.contractAddress, art.abi);
   }
 
@@ -382,7 +383,7 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
 /** The receipt of `hash`; throws if the transaction reverted. */
 export async function receiptOf(chain: SettlementChain, hash: Hash): Promise<TransactionReceipt> {
   const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
-  if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+  if (receipt.status !== "success") throw new SettlementError("TRANSACTION_FAILED", `transaction ${hash} reverted`);
   return receipt;
 }
 

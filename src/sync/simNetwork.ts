@@ -20,6 +20,7 @@
  * `ban(peer)` (a node cutting off a Byzantine peer) is one-directional and permanent: the banning
  * node never again receives from or sends to that peer.
  */
+import { SemilatticeError } from "../core/errors.js";
 import { EventQueue } from "../runtime/eventQueue.js";
 import { Prng } from "../runtime/prng.js";
 import type { Clock, PeerId, Transport, TransportHandlers } from "../runtime/transport.js";
@@ -84,11 +85,11 @@ export class SimNetwork implements Clock {
     };
     for (const p of ["dropProbability", "duplicateProbability", "reorderProbability"] as const) {
       const v = this.faults[p];
-      if (!(v >= 0 && v < 1)) throw new RangeError(`${p} must be in [0, 1), got ${v}`);
+      if (!(v >= 0 && v < 1)) throw new SemilatticeError("INVALID_CONFIG", `${p} must be in [0, 1), got ${v}`);
     }
     this.partitions = (faults.partitions ?? []).map((p) => ({ ...p, groups: p.groups.map((g) => [...g]) }));
     for (const p of this.partitions) {
-      if (!(p.untilMs > p.fromMs)) throw new RangeError("partition: untilMs must be after fromMs");
+      if (!(p.untilMs > p.fromMs)) throw new SemilatticeError("INVALID_CONFIG", "partition: untilMs must be after fromMs");
       // Links flap at both ends of the partition: tell the nodes.
       this.at(p.fromMs, () => this.linkChange());
       this.at(p.untilMs, () => this.linkChange());
