@@ -8,6 +8,7 @@
  * Dev conveniences that only test chains offer (funding from an unlocked dev account, moving time with
  * `evm_increaseTime` + `evm_mine`) are methods here and fail clearly on a chain without them.
  */
+import { SettlementError } from "./errors.js";
 import {
   createPublicClient,
   createWalletClient,
@@ -56,7 +57,7 @@ export async function connectChain(opts: { rpcUrl?: string } = {}): Promise<Sett
     return build(embedded.provider, custom({ request: embedded.provider.request as EIP1193RequestFn }), "embedded", () => embedded.close());
   }
   const url = opts.rpcUrl;
-  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new Error(`--rpc-url must be an http(s) URL, got ${url}`);
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new SettlementError("INVALID_PARAMETER", `--rpc-url must be an http(s) URL, got ${url}`);
   const transport = http(url, { retryCount: 0, timeout: 30_000 });
   const probe = transport({});
   const requester: Requester = { request: (args) => probe.request(args as Parameters<typeof probe.request>[0]) };
@@ -85,16 +86,16 @@ async function build(requester: Requester, transport: Transport, endpoint: strin
     async fund(to, wei) {
       devAccounts ??= (await requester.request({ method: "eth_accounts" })) as Address[];
       const from = devAccounts[0];
-      if (from === undefined) throw new Error(`${endpoint}: no unlocked account to fund ${to} from`);
+      if (from === undefined) throw new SettlementError("NOT_FOUND", `${endpoint}: no unlocked account to fund ${to} from`);
       const hash = (await requester.request({
         method: "eth_sendTransaction",
         params: [{ from, to, value: `0x${wei.toString(16)}` }],
       })) as Hex;
       const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      if (receipt.status !== "success") throw new Error(`funding ${to} failed`);
+      if (receipt.status !== "success") throw new SettlementError("TRANSACTION_FAILED", `funding ${to} failed`);
     },
     async increaseTimeSeconds(seconds) {
-      if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError("seconds must be a non-negative integer");
+      if (!Number.isSafeInteger(seconds) || seconds < 0) throw new SettlementError("INVALID_PARAMETER", "seconds must be a non-negative integer");
       await requester.request({ method: "evm_increaseTime", params: [seconds] });
       await requester.request({ method: "evm_mine", params: [] });
     },

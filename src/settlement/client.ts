@@ -10,10 +10,13 @@
  * Senders are viem accounts (`privateKeyToAccount`): transactions are signed locally, so the same code
  * runs on the embedded EVM and on any JSON-RPC endpoint (`chain.ts`).
  */
-import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Hex, type Log, type TransactionReceipt } from "viem";
+import { SettlementError } from "./errors.js";
+import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Log, type TransactionReceipt } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import { domainSeparator } from "../channel/batch.js";
 import type { BatchHeader } from "../channel/batch.js";
 import type { VoteMessage } from "../channel/checkpointTypes.js";
+import { SemilatticeError } from "../core/errors.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { roleMask, type RoleName } from "../core/roles.js";
 import type { SettlementChain } from "./chain.js";
@@ -97,22 +100,22 @@ export class AdjudicatorClient {
   static async deploy(chain: SettlementChain, deployer: Account, art: ContractArtifact = artifact("Adjudicator")): Promise<{ client: AdjudicatorClient; gasUsed: bigint }> {
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args: [] });
     const receipt = await receiptOf(chain, hash);
-    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment ${hash} created no contract`);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment ${hash} created no contract`);
     return { client: new AdjudicatorClient(chain, receipt.contractAddress, art.abi), gasUsed: receipt.gasUsed };
   }
 
   /** A client of an adjudicator already deployed at `address`. */
   static at(chain: SettlementChain, address: Address, abi: Abi = artifact("Adjudicator").abi): AdjudicatorClient {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error(`not an address: ${address}`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new SettlementError("INVALID_PARAMETER", `not an address: ${address}`);
     return new AdjudicatorClient(chain, address, abi);
   }
 
   /* ───────── transactions ───────── */
 
   async open(sender: Account, cfg: ChannelConfig): Promise<TxResult & { channelId: Hex }> {
-    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new RangeError("quorum must be an integer in 1..65535");
-    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new RangeError("disputeWindowSeconds must be a positive integer");
-    if (typeof cfg.bondWei !== "bigint" || cfg.bondWei < 0n || cfg.bondWei > MAX_BOND_WEI) throw new RangeError(`bondWei must be in 0..${MAX_BOND_WEI} (the contract's MAX_BOND_WEI)`);
+    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new SettlementError("INVALID_PARAMETER", "quorum must be an integer in 1..65535");
+    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new SettlementError("INVALID_PARAMETER", "disputeWindowSeconds must be a positive integer");
+    if (typeof cfg.bondWei !== "bigint" || cfg.bondWei < 0n || cfg.bondWei > MAX_BOND_WEI) throw new SettlementError("INVALID_PARAMETER", `bondWei must be in 0..${MAX_BOND_WEI} (the contract's MAX_BOND_WEI)`);
     const ps = [...cfg.participants].sort((a, b) => cmp(a.address.toLowerCase(), b.address.toLowerCase()));
     const tokens = [...cfg.tokens].map((t) => t.toLowerCase() as Address).sort(cmp);
     const tx = await this.send(sender, "open", [
@@ -124,7 +127,7 @@ export class AdjudicatorClient {
       tokens,
     ]);
     const [event] = parseEventLogs({ abi: this.abi, logs: tx.logs, eventName: "ChannelOpened" }) as unknown as { args: { channelId: Hex } }[];
-    if (event === undefined) throw new Error("open: no ChannelOpened event");
+    if (event === undefined) throw new SettlementError("EVENT_MISSING", "open: no ChannelOpened event");
     return { ...tx, channelId: event.args.channelId };
   }
 
@@ -138,11 +141,11 @@ export class AdjudicatorClient {
    * {@link Erc20Client.approve}; ETH: {@link ETH_ADDRESS}, sent as value).
    */
   async deposit(sender: Account, channelId: Hex, token: Address, amount: bigint, beneficiary: Address): Promise<TxResult & { deposit: DepositEvent }> {
-    if (amount <= 0n) throw new RangeError("amount must be positive");
+    if (amount <= 0n) throw new SettlementError("INVALID_PARAMETER", "amount must be positive");
     const isEth = token.toLowerCase() === ETH_ADDRESS;
     const tx = await this.send(sender, "deposit", [channelId, token, amount, beneficiary], isEth ? amount : 0n);
     const [deposit] = this.decodeDeposits(tx.logs);
-    if (deposit === undefined) throw new Error("deposit: no Deposited event");
+    if (deposit === undefined) throw new SettlementError("EVENT_MISSING", "deposit: no Deposited event");
     return { ...tx, deposit };
   }
 
@@ -224,7 +227,7 @@ export class AdjudicatorClient {
       exitRoot: Hex; checkpointDigest: Hex; bondWei: bigint;
     };
     const status = STATUS[c.status];
-    if (status === undefined) throw new Error(`unknown channel status ${c.status}`);
+    if (status === undefined) throw new SettlementError("UNKNOWN_STATE", `unknown channel status ${c.status}`);
     return { ...c, status, disputeWindowSeconds: BigInt(c.disputeWindowSeconds), deadlineSeconds: BigInt(c.deadlineSeconds), height: BigInt(c.height) };
   }
 
@@ -302,7 +305,7 @@ export class AdjudicatorClient {
 
   /**
    * Sends a transaction from `sender` and waits for its receipt.
-   * @throws ContractRevert naming the contract's custom error when it reverts
+   * @throws ContractRevertError naming the contract's custom error when it reverts
    */
   async send(sender: Account, functionName: string, args: readonly unknown[], value = 0n): Promise<TxResult> {
     return sendTx(this.chain, this.abi, this.address, sender, functionName, args, value);
@@ -310,7 +313,7 @@ export class AdjudicatorClient {
 
   private eventAmount(logs: Log[], eventName: string): bigint {
     const [event] = parseEventLogs({ abi: this.abi, logs, eventName }) as unknown as { args: { amount: bigint } }[];
-    if (event === undefined) throw new Error(`no ${eventName} event`);
+    if (event === undefined) throw new SettlementError("EVENT_MISSING", `no ${eventName} event`);
     return event.args.amount;
   }
 }
@@ -325,11 +328,11 @@ export class Erc20Client {
 
   static async deploy(chain: SettlementChain, deployer: Account, name: string, symbol: string, decimals: number, contract = "TestToken"): Promise<Erc20Client> {
     const art = compileContracts()[contract];
-    if (art === undefined) throw new Error(`no contract ${contract}`);
+    if (art === undefined) throw new SettlementError("NOT_FOUND", `no contract ${contract}`);
     const args = contract === "TestToken" ? [name, symbol, decimals] : [];
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args });
     const receipt = await receiptOf(chain, hash);
-    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment of ${symbol} failed`);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment of ${symbol} failed`);
     return new Erc20Client(chain, receipt.contractAddress, art.abi);
   }
 
@@ -354,9 +357,10 @@ export class Erc20Client {
   }
 }
 
-/** A reverted call, with the contract's custom error decoded when the ABI knows it. */
-export class ContractRevert extends Error {
-  override readonly name = "ContractRevert";
+/** A reverted call, with the contract's custom error decoded when the ABI knows it. Code `CONTRACT_REVERTED`. */
+export class ContractRevertError extends SemilatticeError {
+  override readonly name = "ContractRevertError";
+  declare readonly code: "CONTRACT_REVERTED";
   constructor(
     /** Custom error name (`UnderQuorum`, …) or "unknown". */
     readonly errorName: string,
@@ -364,7 +368,7 @@ export class ContractRevert extends Error {
     readonly functionName: string,
     options: { cause: unknown },
   ) {
-    super(`${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, options);
+    super("CONTRACT_REVERTED", `${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, { cause: options.cause });
   }
 }
 
@@ -387,10 +391,10 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
     if (data === undefined || data.length < 10) throw error;
     try {
       const decoded = decodeErrorResult({ abi, data });
-      throw new ContractRevert(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
+      throw new ContractRevertError(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
     } catch (e) {
-      if (e instanceof ContractRevert) throw e;
-      throw new ContractRevert(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
+      if (e instanceof ContractRevertError) throw e;
+      throw new ContractRevertError(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
     }
   }
   const receipt = await receiptOf(chain, hash);
@@ -400,7 +404,7 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
 /** The receipt of `hash`; throws if the transaction reverted. */
 export async function receiptOf(chain: SettlementChain, hash: Hash): Promise<TransactionReceipt> {
   const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
-  if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+  if (receipt.status !== "success") throw new SettlementError("TRANSACTION_FAILED", `transaction ${hash} reverted`);
   return receipt;
 }
 

@@ -1,5 +1,5 @@
 /**
- * A channel's whole life on chain, as one participant group runs it (issue 5 items 1–4): deploy the
+ * A channel's whole life on chain, as one participant group runs it: deploy the
  * adjudicator and the tokens, open the channel, post bonds, deposit into numbered records (at the
  * start, and mid-channel with {@link depositMidChannel}), withdraw mid-channel against a certificate,
  * close cooperatively or through the dispute path (a stale proposal answered by a watcher's
@@ -17,7 +17,11 @@
  * converted with `fromCheckpointCertificate`) in the main job and test/settlement.checkpoint.test.ts,
  * or `certify` over a checkpoint of replicas with equal state roots in lighter tests.
  */
-import type { Account, Address, Hex } from "viem";
+import { SettlementError } from "./errors.js";
+import { invariant } from "../core/errors.js";
+import { quorum as quorumOf } from "../runtime/quorum.js";
+import type { Account, Address } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import type { Signer } from "../channel/identity.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitProof } from "../core/exit.js";
@@ -109,7 +113,7 @@ export async function openSettlement(opts: {
 }): Promise<OpenedSettlement> {
   const { chain, operator, parties } = opts;
   const n = parties.length;
-  const quorum = opts.quorum ?? Math.floor((2 * n) / 3) + 1;
+  const quorum = opts.quorum ?? quorumOf(n);
   const bondWei = opts.bondWei ?? 10n ** 16n;
   const fund = opts.fundEachWei ?? 100n * 10n ** 18n;
   await chain.fund(operator.address, fund);
@@ -117,7 +121,7 @@ export async function openSettlement(opts: {
   const { client: adjudicator } = await AdjudicatorClient.deploy(chain, operator);
   const tokens = new Map<string, { address: Address; decimals: number; erc20?: Erc20Client }>();
   for (const t of opts.tokens) {
-    if (tokens.has(t.symbol)) throw new Error(`token ${t.symbol} twice`);
+    if (tokens.has(t.symbol)) throw new SettlementError("INVALID_PARAMETER", `token ${t.symbol} twice`);
     if (t.native === true) tokens.set(t.symbol, { address: ETH_ADDRESS, decimals: t.decimals });
     else {
       const erc20 = await Erc20Client.deploy(chain, operator, t.symbol, t.symbol, t.decimals);
@@ -140,7 +144,7 @@ export async function openSettlement(opts: {
   for (const d of opts.deposits) {
     const p = parties[d.party];
     const t = tokens.get(d.token);
-    if (p === undefined || t === undefined) throw new Error(`deposit: unknown party ${d.party} or token ${d.token}`);
+    if (p === undefined || t === undefined) throw new SettlementError("NOT_FOUND", `deposit: unknown party ${d.party} or token ${d.token}`);
     if (t.erc20 !== undefined) {
       await t.erc20.mint(operator, p.account.address, d.amount);
       await t.erc20.approve(p.account, adjudicator.address, d.amount);
@@ -169,12 +173,12 @@ export function genesisCredits(records: readonly DepositEvent[]): Op[] {
 export async function checkGenesisCredits(adjudicator: AdjudicatorClient, channelId: Hex, genesis: readonly Op[]): Promise<void> {
   let next = 0n;
   for (const op of genesis) {
-    if (op.type === "deposit") throw new Error(`genesis deposit of ${op.amount} ${op.token} to ${op.account} names no on-chain deposit record`);
+    if (op.type === "deposit") throw new SettlementError("MISMATCH", `genesis deposit of ${op.amount} ${op.token} to ${op.account} names no on-chain deposit record`);
     if (op.type !== "creditDeposit") continue;
-    if (op.recordId !== next) throw new Error(`genesis credits deposit record ${op.recordId} where record ${next} is next`);
-    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account) || !/^0x[0-9a-fA-F]{40}$/.test(op.token)) throw new Error(`genesis credit of record ${op.recordId}: account and token must be addresses`);
+    if (op.recordId !== next) throw new SettlementError("MISMATCH", `genesis credits deposit record ${op.recordId} where record ${next} is next`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account) || !/^0x[0-9a-fA-F]{40}$/.test(op.token)) throw new SettlementError("INVALID_PARAMETER", `genesis credit of record ${op.recordId}: account and token must be addresses`);
     if (!(await adjudicator.isDepositRecord(channelId, op.recordId, op.account as Address, op.token as Address, op.amount))) {
-      throw new Error(`genesis credit of ${op.amount} of ${op.token} to ${op.account} is not deposit record ${op.recordId} on chain`);
+      throw new SettlementError("MISMATCH", `genesis credit of ${op.amount} of ${op.token} to ${op.account} is not deposit record ${op.recordId} on chain`);
     }
     next++;
   }
@@ -190,7 +194,7 @@ export async function checkGenesisCredits(adjudicator: AdjudicatorClient, channe
 export async function depositMidChannel(s: OpenedSettlement, party: number, token: string, amount: bigint): Promise<DepositEvent> {
   const p = s.parties[party];
   const t = s.tokens.get(token);
-  if (p === undefined || t === undefined) throw new Error(`deposit: unknown party ${party} or token ${token}`);
+  if (p === undefined || t === undefined) throw new SettlementError("NOT_FOUND", `deposit: unknown party ${party} or token ${token}`);
   if (t.erc20 !== undefined) {
     await t.erc20.mint(s.operator, p.account.address, amount);
     const approved = await t.erc20.approve(p.account, s.adjudicator.address, amount);
@@ -214,13 +218,14 @@ export function exitsWithProofs(engine: Engine): LeafWithProof[] {
 /** Pays `party`'s cumulative withdrawals of every token under `cert` (of `engine`'s state). */
 export async function withdrawAll(s: OpenedSettlement, engine: Engine, cert: Certificate, party: number): Promise<bigint> {
   const p = s.parties[party];
-  if (p === undefined) throw new Error(`no party ${party}`);
+  if (p === undefined) throw new SettlementError("NOT_FOUND", `no party ${party}`);
   let paid = 0n;
   for (const e of exitsWithProofs(engine)) {
     if (e.leaf.accountAddress !== p.signer.address || e.leaf.withdrawn === 0n) continue;
     const already = await s.adjudicator.paid(s.channelId, p.account.address, e.leaf.tokenAddress as Address);
     if (already >= e.leaf.withdrawn) continue;
     const tx = await s.adjudicator.withdraw(p.account, s.channelId, cert, e);
+    invariant(tx.amount <= e.leaf.withdrawn - already, `withdraw paid ${tx.amount}, more than the ${e.leaf.withdrawn - already} still owed`);
     s.gas.withdraw += tx.gasUsed;
     s.calls.withdraw++;
     addFee(s, p.account.address, tx.feeWei);
@@ -249,7 +254,7 @@ export async function closeAndClaim(
   } else {
     const proposer = s.parties[mode.proposer];
     const challenger = s.parties[mode.challenger];
-    if (proposer === undefined || challenger === undefined) throw new Error("dispute: unknown proposer or challenger");
+    if (proposer === undefined || challenger === undefined) throw new SettlementError("NOT_FOUND", "dispute: unknown proposer or challenger");
     const watcher = new SettlementWatcher({
       client: s.adjudicator,
       channelId: s.channelId,
@@ -264,7 +269,7 @@ export async function closeAndClaim(
     // Drive the watcher until it has answered (it challenges when it holds a higher certificate).
     for (let i = 0; i < 100 && watcher.challenges.length === 0; i++) await watcher.poll();
     const answered = watcher.challenges[0];
-    if (answered === undefined) throw new Error("dispute: the watcher did not challenge the stale proposal");
+    if (answered === undefined) throw new SettlementError("UNKNOWN_STATE", "dispute: the watcher did not challenge the stale proposal");
     s.gas.challenge += answered.tx.gasUsed;
     s.calls.challenge++;
     addFee(s, challenger.account.address, answered.tx.feeWei);

@@ -1,5 +1,5 @@
 /**
- * A replica's eye on the chain (issue 5 item 3): follows the adjudicator's events for one channel —
+ * A replica's eye on the chain: follows the adjudicator's events for one channel —
  * deposit records, settlement proposals and challenges, finalization — and answers a proposal whose
  * height is below the highest certificate the replica holds with `challengeSettlement` at once,
  * without anyone asking. That is what makes the dispute window safe for an honest participant that
@@ -8,7 +8,8 @@
  * Polling (`eth_getLogs` over new blocks) rather than filters, so it behaves the same on the embedded
  * EVM and on any JSON-RPC endpoint; `poll()` is public so callers can also drive it step by step.
  */
-import { parseEventLogs, type Account, type Hex, type Log } from "viem";
+import { parseEventLogs, type Account, type Log } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import type { AdjudicatorClient, DepositEvent, TxResult } from "./client.js";
 import type { Certificate } from "./certificate.js";
 
