@@ -81,8 +81,8 @@ export interface NodeOptions {
   clock?: Clock;
   /** Wall clock, ms since the Unix epoch: batch timestamps and checkpoint times. Default `Date.now`. */
   now?: () => number;
-  /** Limits of the WebSocket transport. */
-  wsLimits?: Partial<WsTransportLimits>;
+  /** Limits of the WebSocket transport (`maxMessageBytes`: largest frame, default the sync layer's 16 MiB). */
+  wsLimits?: Partial<WsTransportLimits> & { maxMessageBytes?: number };
   storeLimits?: Partial<StoreLimits>;
   /** Tendermint timeouts, ms (tests shorten them). */
   timeouts?: Partial<TimeoutConfig>;
@@ -324,6 +324,7 @@ export class Node {
       port: s.listen.port,
       logger: this.logger,
       ...(this.o.wsLimits !== undefined ? { limits: this.o.wsLimits } : {}),
+      ...(this.o.wsLimits?.maxMessageBytes !== undefined ? { maxMessageBytes: this.o.wsLimits.maxMessageBytes } : {}),
     });
     this.ownsTransport = true;
     return t;

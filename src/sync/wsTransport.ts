@@ -25,7 +25,7 @@
  * ## Limits ({@link WsTransportLimits})
  * One authenticated connection per peer (a second is refused); at most `maxPendingConnections`
  * sockets in the handshake at once (more are closed at once); frames over `maxMessageBytes` make
- * `ws` close the socket (1009); a peer whose socket has more than `maxBufferedBytes` queued
+ * `ws` close the socket (1009) and the peer is banned; a peer whose socket has more than `maxBufferedBytes` queued
  * (it does not read) is cut off (4008) and re-dialled. Every cut is logged with its reason, and
  * the transport keeps serving the other peers.
  *
@@ -196,6 +196,7 @@ export class WsTransport implements Transport {
   }
 
   ban(peer: PeerId, reason: string): void {
+    if (!this.banned.has(peer)) this.logger.warn("peer cut off", { self: this.self, peer, reason });
     this.banned.add(peer);
     this.dialTargets.delete(peer);
     const c = this.live.get(peer);
@@ -250,7 +251,11 @@ export class WsTransport implements Transport {
     };
     c.timer.unref();
     this.pending++;
-    ws.on("error", (e) => this.logger.warn("ws error", { self: this.self, peer: c.peer, error: e.message }));
+    ws.on("error", (e: Error & { code?: string }) => {
+      this.logger.warn("ws error", { self: this.self, peer: c.peer, error: e.message });
+      // ws closes the socket (1009) on a frame over maxPayload: an authenticated peer that sends one is cut off for good
+      if (e.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" && c.authenticated && c.peer !== undefined) this.ban(c.peer, "frame over the size limit");
+    });
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(c, data, isBinary, expected));
     ws.on("close", (code: number, reason: Buffer) => {
       clearTimeout(c.timer);
