@@ -19,7 +19,15 @@
  * the connection (code 4003) and refuses that address from then on.
  *
  * Connections: for each pair, the node with the lower address dials (given the other's URL) and
- * re-dials every `redialMs` while the link is down; the higher one accepts.
+ * re-dials while the link is down, with exponential backoff (`redialMs` doubling up to
+ * `maxRedialMs`, ±20 % jitter; reset once a handshake succeeds); the higher one accepts.
+ *
+ * ## Limits ({@link WsTransportLimits})
+ * One authenticated connection per peer (a second is refused); at most `maxPendingConnections`
+ * sockets in the handshake at once (more are closed at once); frames over `maxMessageBytes` make
+ * `ws` close the socket (1009) and the peer is banned; a peer whose socket has more than `maxBufferedBytes` queued
+ * (it does not read) is cut off (4008) and re-dialled. Every cut is logged with its reason, and
+ * the transport keeps serving the other peers.
  *
  * ## Why WebSocket rather than libp2p here
  * libp2p (TCP + noise + yamux) is the ecosystem's peer-to-peer engine, but libp2p 3 needs a
@@ -56,7 +64,19 @@ export interface WsTransportOptions {
   logger?: Logger;
   maxMessageBytes?: number;
   redialMs?: number;
+  limits?: Partial<WsTransportLimits>;
 }
+
+export interface WsTransportLimits {
+  /** Most bytes queued for one peer's socket before the peer is cut off. Default 64 MiB. */
+  maxBufferedBytes: number;
+  /** Most sockets in the handshake at once. Default 64. */
+  maxPendingConnections: number;
+  /** Ceiling of the re-dial backoff, ms. Default 5000. */
+  maxRedialMs: number;
+}
+
+export const DEFAULT_WS_LIMITS: Readonly<WsTransportLimits> = Object.freeze({ maxBufferedBytes: 64 << 20, maxPendingConnections: 64, maxRedialMs: 5000 });
 
 /** The handshake digest a node with `ownAddress` signs for the peer that sent `peerNonce`. */
 export function handshakeDigest(channelId: string, peerNonce: Uint8Array, ownAddress: string, peerAddress: string): Uint8Array {
@@ -78,6 +98,8 @@ interface Conn {
   authenticated: boolean;
   /** Closed by us: later frames are ignored. */
   refused: boolean;
+  /** No longer counted among the sockets in the handshake. */
+  settled: boolean;
   timer: NodeJS.Timeout;
 }
 
@@ -91,6 +113,9 @@ export class WsTransport implements Transport {
   private readonly banned = new Set<PeerId>();
   private readonly dialTargets = new Map<PeerId, string>();
   private readonly redialMs: number;
+  private readonly limits: WsTransportLimits;
+  private readonly attempts = new Map<PeerId, number>();
+  private pending = 0;
   private closed = false;
 
   private constructor(
@@ -103,7 +128,15 @@ export class WsTransport implements Transport {
     if (!this.participants.has(this.self)) throw new SemilatticeError("NOT_A_PARTICIPANT", `ws transport: ${this.self} is not a participant`);
     this.logger = opts.logger ?? silentLogger;
     this.redialMs = opts.redialMs ?? 200;
-    server.on("connection", (ws) => this.adopt(ws));
+    this.limits = { ...DEFAULT_WS_LIMITS, ...(opts.limits ?? {}) };
+    server.on("connection", (ws) => {
+      if (this.pending >= this.limits.maxPendingConnections) {
+        this.logger.warn("ws connection refused", { self: this.self, reason: "too many connections in the handshake" });
+        ws.terminate();
+        return;
+      }
+      this.adopt(ws);
+    });
   }
 
   /** Starts listening on `host:port` (default 127.0.0.1, any free port). */
@@ -146,6 +179,11 @@ export class WsTransport implements Transport {
   send(peer: PeerId, bytes: Uint8Array): boolean {
     const c = this.live.get(peer);
     if (c === undefined || c.ws.readyState !== WebSocket.OPEN) return false;
+    if (c.ws.bufferedAmount + bytes.length > this.limits.maxBufferedBytes) {
+      this.logger.warn("peer cut off", { self: this.self, peer, reason: `more than ${this.limits.maxBufferedBytes} bytes buffered` });
+      c.ws.close(4008, "too much data buffered");
+      return false;
+    }
     c.ws.send(bytes);
     return true;
   }
@@ -159,6 +197,7 @@ export class WsTransport implements Transport {
   }
 
   ban(peer: PeerId, reason: string): void {
+    if (!this.banned.has(peer)) this.logger.warn("peer cut off", { self: this.self, peer, reason });
     this.banned.add(peer);
     this.dialTargets.delete(peer);
     const c = this.live.get(peer);
@@ -181,8 +220,23 @@ export class WsTransport implements Transport {
     ws.on("error", () => {}); // a refused dial is retried on close
     ws.on("open", () => this.adopt(ws, peer));
     ws.on("close", () => {
-      if (!this.closed && !this.live.has(peer)) setTimeout(() => this.dial(peer), this.redialMs).unref();
+      if (!this.closed && !this.live.has(peer)) this.redial(peer);
     });
+  }
+
+  /** The socket left the handshake (authenticated or closed): it no longer counts as pending. */
+  private settle(c: Conn): void {
+    if (c.settled) return;
+    c.settled = true;
+    this.pending--;
+  }
+
+  /** Dials `peer` again after the backoff delay. */
+  private redial(peer: PeerId): void {
+    const n = this.attempts.get(peer) ?? 0;
+    this.attempts.set(peer, n + 1);
+    const base = Math.min(this.limits.maxRedialMs, this.redialMs * 2 ** Math.min(n, 20));
+    setTimeout(() => this.dial(peer), Math.round(base * (0.8 + 0.4 * Math.random()))).unref();
   }
 
   /** Runs the handshake on a new socket (inbound, or outbound to `expected`). */
@@ -193,17 +247,25 @@ export class WsTransport implements Transport {
       proofSent: false,
       authenticated: false,
       refused: false,
+      settled: false,
       timer: setTimeout(() => this.refuse(c, "handshake timeout"), HANDSHAKE_TIMEOUT_MS),
     };
     c.timer.unref();
-    ws.on("error", (e) => this.logger.warn("ws error", { self: this.self, peer: c.peer, error: e.message }));
+    this.pending++;
+    ws.on("error", (e: Error & { code?: string }) => {
+      this.logger.warn("ws error", { self: this.self, peer: c.peer, error: e.message });
+      // ws closes the socket (1009) on a frame over maxPayload: an authenticated peer that sends one is cut off for good
+      if (e.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH" && c.authenticated && c.peer !== undefined) this.ban(c.peer, "frame over the size limit");
+    });
     ws.on("message", (data: RawData, isBinary: boolean) => this.onFrame(c, data, isBinary, expected));
-    ws.on("close", () => {
+    ws.on("close", (code: number, reason: Buffer) => {
       clearTimeout(c.timer);
+      this.settle(c);
       if (c.authenticated && c.peer !== undefined && this.live.get(c.peer) === c) {
         this.live.delete(c.peer);
-        this.handlers?.disconnect(c.peer, "connection closed");
-        if (this.dialTargets.has(c.peer) && !this.closed) setTimeout(() => this.dial(c.peer as PeerId), this.redialMs).unref();
+        if (code !== 1000 && code !== 1005 && code !== 1006) this.logger.warn("peer connection closed", { self: this.self, peer: c.peer, code, reason: reason.toString("utf8").slice(0, 120) });
+        this.handlers?.disconnect(c.peer, `connection closed (${code})`);
+        if (this.dialTargets.has(c.peer) && !this.closed) this.redial(c.peer);
       }
     });
     ws.send(JSON.stringify({ t: "hello", v: 1, channelId: this.opts.channelId, address: this.self, nonce: Buffer.from(c.nonce).toString("hex") }));
@@ -259,6 +321,8 @@ export class WsTransport implements Transport {
       const peer = c.claimed;
       if (this.live.has(peer)) return this.refuse(c, "already connected");
       clearTimeout(c.timer);
+      this.settle(c);
+      this.attempts.delete(peer);
       c.authenticated = true;
       c.peer = peer;
       this.live.set(peer, c);
