@@ -1,0 +1,162 @@
+/**
+ * ECIES over secp256k1 for the key shares of a sealed batch, with a **verifiable decryption**: the
+ * recipient can later publish the ECDH point of its share together with a Chaum–Pedersen proof
+ * that the point is right, so that anyone can decrypt the committed encrypted share and check it.
+ *
+ * Construction (the eciesjs / SECG SEC 1 shape, composed from audited noble primitives):
+ * - ephemeral key e, E = e·G (33 bytes compressed), shared point S = e·P = x·E (compressed);
+ * - share key k = HKDF-SHA256(ikm = S, salt = E ‖ P, info = "semilattice/seal/share-key/v1" ‖ context);
+ * - AES-256-GCM (`@noble/ciphers`) under k with a zero nonce (k is used once) and AAD = info;
+ * - `context` = ciphertextDigest ‖ u16be(index): a share only decrypts for its own batch and slot.
+ * - encrypted share = E ‖ GCM(share) (33 + |share| + 16 bytes).
+ *
+ * Why not the `eciesjs` package: its KDF input and wire layout are internal and not bound to a
+ * caller context, and it does not expose the ECDH point — which is exactly what a publicly
+ * checkable reveal needs. So the same construction is composed here from `@noble/curves`
+ * (secp256k1), `@noble/hashes` (HKDF, SHA-256) and `@noble/ciphers` (AES-GCM), all audited.
+ *
+ * Decryption proof (Chaum–Pedersen 1992 DLEQ, Fiat–Shamir with SHA-256): proves log_G(P) = log_E(S)
+ * without revealing x. Nonce r = SHA-256(tag ‖ x ‖ E ‖ context) mod n (deterministic, as in RFC 6979
+ * / EdDSA: no RNG at reveal time), A = r·G, B = r·E, c = H(tag ‖ P ‖ E ‖ S ‖ A ‖ B ‖ context) mod n,
+ * z = r + c·x mod n; proof = c ‖ z (64 bytes). Verify: A' = z·G − c·P, B' = z·E − c·S, c = H(… A' B' …).
+ *
+ * Limit (docs/sealing.md): answering reveals is a static Diffie–Hellman oracle on x for points E the
+ * author chose; a dedicated sealing key per participant (not its signing key) keeps that apart.
+ */
+import { gcm } from "@noble/ciphers/aes.js";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { SealingError } from "./errors.js";
+
+const Point = secp256k1.Point;
+const N = Point.Fn.ORDER;
+const KEY_INFO_TAG = utf8ToBytes("semilattice/seal/share-key/v1");
+const NONCE_TAG = utf8ToBytes("semilattice/seal/dleq-nonce/v1");
+const CHALLENGE_TAG = utf8ToBytes("semilattice/seal/dleq-challenge/v1");
+const ZERO_NONCE = new Uint8Array(12);
+
+/** Compressed point length. */
+export const POINT_BYTES = 33;
+/** Decryption proof length: c ‖ z. */
+export const DECRYPTION_PROOF_BYTES = 64;
+/** AES-GCM tag length. */
+export const GCM_TAG_BYTES = 16;
+
+/** Parses a secp256k1 public key (33 or 65 bytes) and returns it compressed; throws INVALID_SEAL_PARAMETERS. */
+export function compressPublicKey(publicKey: Uint8Array): Uint8Array {
+  try {
+    return Point.fromBytes(publicKey).toBytes(true);
+  } catch (cause) {
+    throw new SealingError("INVALID_SEAL_PARAMETERS", "not a secp256k1 public key", String(cause));
+  }
+}
+
+/** context = ciphertextDigest ‖ u16be(index). */
+export function shareContext(ciphertextDigest: Uint8Array, index: number): Uint8Array {
+  const out = new Uint8Array(ciphertextDigest.length + 2);
+  out.set(ciphertextDigest, 0);
+  out[ciphertextDigest.length] = (index >>> 8) & 0xff;
+  out[ciphertextDigest.length + 1] = index & 0xff;
+  return out;
+}
+
+function shareKey(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array, context: Uint8Array): { key: Uint8Array; info: Uint8Array } {
+  const info = concatBytes(KEY_INFO_TAG, context);
+  return { key: hkdf(sha256, sharedPoint, concatBytes(ephemeral, recipient), info, 32), info };
+}
+
+/**
+ * Encrypts `share` to `recipientPublicKey` (compressed) with ephemeral secret `ephemeralSecret`
+ * (32 bytes, a valid secp256k1 scalar, fresh for each share). Returns E ‖ GCM(share).
+ */
+export function encryptShare(share: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array, ephemeralSecret: Uint8Array): Uint8Array {
+  const ephemeral = secp256k1.getPublicKey(ephemeralSecret, true);
+  const shared = secp256k1.getSharedSecret(ephemeralSecret, recipientPublicKey, true);
+  const { key, info } = shareKey(shared, ephemeral, recipientPublicKey, context);
+  return concatBytes(ephemeral, gcm(key, ZERO_NONCE, info).encrypt(share));
+}
+
+/**
+ * Decrypts an encrypted share given the ECDH point S (from the recipient's key, or from a verified
+ * reveal). Returns undefined when it does not authenticate (a bogus share).
+ */
+export function decryptShareWithPoint(encryptedShare: Uint8Array, sharedPoint: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array): Uint8Array | undefined {
+  if (encryptedShare.length < POINT_BYTES + GCM_TAG_BYTES) return undefined;
+  const ephemeral = encryptedShare.subarray(0, POINT_BYTES);
+  const { key, info } = shareKey(sharedPoint, ephemeral, recipientPublicKey, context);
+  try {
+    return gcm(key, ZERO_NONCE, info).decrypt(encryptedShare.subarray(POINT_BYTES));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ephemeral point E of an encrypted share, or undefined if it is not a valid point. */
+export function ephemeralOf(encryptedShare: Uint8Array): Uint8Array | undefined {
+  if (encryptedShare.length < POINT_BYTES + GCM_TAG_BYTES) return undefined;
+  try {
+    return Point.fromBytes(encryptedShare.subarray(0, POINT_BYTES)).toBytes(true);
+  } catch {
+    return undefined;
+  }
+}
+
+/** S = x·E for the recipient's secret key x (32 bytes) and an ephemeral point E. */
+export function sharedPointOf(secretKey: Uint8Array, ephemeral: Uint8Array): Uint8Array {
+  return secp256k1.getSharedSecret(secretKey, ephemeral, true);
+}
+
+function scalarOf(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+function scalarBytes(v: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let x = v;
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+function challenge(P: Uint8Array, E: Uint8Array, S: Uint8Array, A: Uint8Array, B: Uint8Array, context: Uint8Array): bigint {
+  return scalarOf(sha256(concatBytes(CHALLENGE_TAG, P, E, S, A, B, context))) % N;
+}
+
+/** Chaum–Pedersen proof that S = x·E where P = x·G (see the module doc). */
+export function proveDecryption(secretKey: Uint8Array, ephemeral: Uint8Array, sharedPoint: Uint8Array, context: Uint8Array): Uint8Array {
+  const x = scalarOf(secretKey);
+  const P = secp256k1.getPublicKey(secretKey, true);
+  let r = scalarOf(sha256(concatBytes(NONCE_TAG, secretKey, ephemeral, context))) % N;
+  if (r === 0n) r = 1n; // probability 2^-256; keeps the proof total
+  const E = Point.fromBytes(ephemeral);
+  const A = Point.BASE.multiply(r).toBytes(true);
+  const B = E.multiply(r).toBytes(true);
+  const c = challenge(P, ephemeral, sharedPoint, A, B, context);
+  const z = (r + c * x) % N;
+  return concatBytes(scalarBytes(c), scalarBytes(z));
+}
+
+/** Whether `proof` shows that `sharedPoint` = x·`ephemeral` for the x of `recipientPublicKey` (compressed). */
+export function verifyDecryptionProof(recipientPublicKey: Uint8Array, ephemeral: Uint8Array, sharedPoint: Uint8Array, context: Uint8Array, proof: Uint8Array): boolean {
+  if (proof.length !== DECRYPTION_PROOF_BYTES || sharedPoint.length !== POINT_BYTES) return false;
+  const c = scalarOf(proof.subarray(0, 32));
+  const z = scalarOf(proof.subarray(32, 64));
+  if (c >= N || z >= N) return false;
+  try {
+    const P = Point.fromBytes(recipientPublicKey);
+    const E = Point.fromBytes(ephemeral);
+    const S = Point.fromBytes(sharedPoint);
+    const A = Point.BASE.multiplyUnsafe(z).subtract(P.multiplyUnsafe(c));
+    const B = E.multiplyUnsafe(z).subtract(S.multiplyUnsafe(c));
+    if (A.is0() || B.is0()) return false;
+    return challenge(recipientPublicKey, ephemeral, sharedPoint, A.toBytes(true), B.toBytes(true), context) === c;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * A recipient's side of a sealed batch: check its own share before acknowledging the batch, and
+ * reveal it once the batch's place in the order is final; anybody's side: verify a reveal.
+ *
+ * **What a reveal is** (the choice, and why): not the bare Shamir share — a bare share cannot be
+ * checked by anyone but its recipient, so a Byzantine participant could reveal garbage and make an
+ * honest author's batch look undecryptable. A reveal is the ECDH point S_i = x_i·E_i of the
+ * committed encrypted share plus a Chaum–Pedersen proof that S_i is right (ecies.ts). Anyone holding
+ * the commitment, the committed encrypted share (with its Merkle proof) and the recipient's public
+ * key re-derives the share key, decrypts the share and so obtains **exactly the plaintext of the
+ * committed encrypted share**: a revealer can neither substitute a share nor blame the author
+ * falsely; and when the committed share does not decrypt under the proven S_i, that is public
+ * evidence that the *author* sealed a bogus share ({@link verifyRevealedShare} throws BOGUS_SHARE).
+ *
+ * Limits: (1) what this proves is that a share is the one the author committed, not that the n
+ * shares are consistent (that would need verifiable secret sharing, which Fino deliberately avoids):
+ * an author can commit shares of different keys; the deterministic choice of shares (open.ts) makes
+ * every replica reach the same verdict (`UNDECRYPTABLE`), and the key commitment rules out two valid
+ * openings. (2) A reveal answers a Diffie–Hellman query on the recipient's key for an E the author
+ * chose; use a dedicated sealing key.
+ * (3) Replay: a reveal carries the ciphertext digest of its batch and its proof is bound to it (and
+ * to the index); presented for another batch it is refused (SHARE_REPLAYED, or INVALID_REVEAL if the
+ * digest field was rewritten).
+ */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { addressOfPublicKey, type Hex } from "../identity.js";
+import { compressPublicKey, decryptShareWithPoint, ephemeralOf, POINT_BYTES, proveDecryption, shareContext, sharedPointOf, verifyDecryptionProof } from "./ecies.js";
+import { SealingError } from "./errors.js";
+import { bytesEqual, shareLeaf, verifySharesMerkleProof } from "./merkle.js";
+import { SHARE_BYTES, type SealCommitment, type SealedShare } from "./seal.js";
+
+/** A share known to be the plaintext of committed encrypted share `index`. */
+export interface VerifiedShare {
+  index: number;
+  /** The Shamir share (33 bytes: 32 y-bytes ‖ x-coordinate). */
+  share: Uint8Array;
+}
+
+/** Participant `index`'s reveal of its share of the batch whose ciphertext digest it names. */
+export interface RevealedShare {
+  ciphertextDigest: Uint8Array;
+  index: number;
+  /** S = x·E, compressed (33 bytes). */
+  sharedPoint: Uint8Array;
+  /** Chaum–Pedersen proof c ‖ z (64 bytes). */
+  proof: Uint8Array;
+}
+
+export interface CheckOwnShareParameters {
+  /** The commitment from the signed batch header. */
+  commitment: SealCommitment;
+  /** The recipient's encrypted share and its Merkle proof, as delivered with the batch. */
+  sealedShare: SealedShare;
+  /** The recipient's 32-byte secp256k1 secret key. */
+  secretKey: Uint8Array;
+}
+export type CheckOwnShareReturnType = VerifiedShare;
+
+/**
+ * What a recipient runs before it acknowledges a sealed batch: its encrypted share is in the
+ * committed root at its index, and decrypts (under this batch's context) to a well-formed share.
+ * @throws SealingError INVALID_SEAL_PARAMETERS (the share is not this key's), WRONG_SHARES_ROOT, BOGUS_SHARE
+ */
+export function checkOwnShare(parameters: CheckOwnShareParameters): CheckOwnShareReturnType {
+  const { commitment, sealedShare, secretKey } = parameters;
+  const publicKey = publicKeyOfSecret(secretKey);
+  assertAddress(sealedShare, publicKey);
+  assertInRoot(commitment, sealedShare);
+  const ephemeral = ephemeralOf(sealedShare.encryptedShare);
+  if (ephemeral === undefined) throw new SealingError("BOGUS_SHARE", `share ${sealedShare.index}: no valid ephemeral key`);
+  const context = shareContext(commitment.ciphertextDigest, sealedShare.index);
+  const share = decryptShareWithPoint(sealedShare.encryptedShare, sharedPointOf(secretKey, ephemeral), publicKey, context);
+  return { index: sealedShare.index, share: assertShareShape(share, sealedShare.index) };
+}
+
+export interface RevealShareParameters {
+  commitment: SealCommitment;
+  sealedShare: SealedShare;
+  secretKey: Uint8Array;
+}
+export type RevealShareReturnType = RevealedShare;
+
+/**
+ * The reveal a participant publishes once the batch's position is final (even if its share turned
+ * out bogus: the reveal is then the evidence). Deterministic for the same inputs.
+ * @throws SealingError INVALID_SEAL_PARAMETERS (not this key's share), WRONG_SHARES_ROOT, BOGUS_SHARE (no valid ephemeral key)
+ */
+export function revealShare(parameters: RevealShareParameters): RevealShareReturnType {
+  const { commitment, sealedShare, secretKey } = parameters;
+  const publicKey = publicKeyOfSecret(secretKey);
+  assertAddress(sealedShare, publicKey);
+  assertInRoot(commitment, sealedShare);
+  const ephemeral = ephemeralOf(sealedShare.encryptedShare);
+  if (ephemeral === undefined) throw new SealingError("BOGUS_SHARE", `share ${sealedShare.index}: no valid ephemeral key`);
+  const context = shareContext(commitment.ciphertextDigest, sealedShare.index);
+  const sharedPoint = sharedPointOf(secretKey, ephemeral);
+  return { ciphertextDigest: commitment.ciphertextDigest.slice(), index: sealedShare.index, sharedPoint, proof: proveDecryption(secretKey, ephemeral, sharedPoint, context) };
+}
+
+export interface VerifyRevealedShareParameters {
+  commitment: SealCommitment;
+  /** The committed encrypted share at `reveal.index`, with its Merkle proof. */
+  sealedShare: SealedShare;
+  /** Participant `reveal.index`'s public key (33 or 65 bytes), from the channel's genesis. */
+  recipientPublicKey: Uint8Array;
+  reveal: RevealedShare;
+}
+export type VerifyRevealedShareReturnType = VerifiedShare;
+
+/**
+ * Checks a reveal against the commitment and returns the share it proves (module doc).
+ * @throws SealingError SHARE_REPLAYED (another batch's reveal), INVALID_SEAL_PARAMETERS (index or
+ *   key mismatch), WRONG_SHARES_ROOT, INVALID_REVEAL (the revealer's fault), BOGUS_SHARE (the author's fault)
+ */
+export function verifyRevealedShare(parameters: VerifyRevealedShareParameters): VerifyRevealedShareReturnType {
+  const { commitment, sealedShare, reveal } = parameters;
+  if (!(reveal.ciphertextDigest instanceof Uint8Array) || !bytesEqual(reveal.ciphertextDigest, commitment.ciphertextDigest)) {
+    throw new SealingError("SHARE_REPLAYED", `reveal of share ${String(reveal.index)} names another sealed batch`);
+  }
+  if (reveal.index !== sealedShare.index) throw new SealingError("INVALID_SEAL_PARAMETERS", `reveal of share ${String(reveal.index)} checked against share ${sealedShare.index}`);
+  const publicKey = compressPublicKey(parameters.recipientPublicKey);
+  assertAddress(sealedShare, publicKey);
+  assertInRoot(commitment, sealedShare);
+  const ephemeral = ephemeralOf(sealedShare.encryptedShare);
+  if (ephemeral === undefined) throw new SealingError("BOGUS_SHARE", `share ${sealedShare.index}: no valid ephemeral key`);
+  if (!(reveal.sharedPoint instanceof Uint8Array) || reveal.sharedPoint.length !== POINT_BYTES || !(reveal.proof instanceof Uint8Array)) {
+    throw new SealingError("INVALID_REVEAL", `reveal of share ${reveal.index} is malformed`);
+  }
+  const context = shareContext(commitment.ciphertextDigest, sealedShare.index);
+  if (!verifyDecryptionProof(publicKey, ephemeral, reveal.sharedPoint, context, reveal.proof)) {
+    throw new SealingError("INVALID_REVEAL", `reveal of share ${reveal.index}: the decryption proof does not verify`);
+  }
+  const share = decryptShareWithPoint(sealedShare.encryptedShare, reveal.sharedPoint, publicKey, context);
+  return { index: sealedShare.index, share: assertShareShape(share, sealedShare.index) };
+}
+
+function publicKeyOfSecret(secretKey: Uint8Array): Uint8Array {
+  try {
+    return secp256k1.getPublicKey(secretKey, true);
+  } catch (cause) {
+    throw new SealingError("INVALID_SEAL_PARAMETERS", "not a secp256k1 secret key", String(cause));
+  }
+}
+
+function assertAddress(sealedShare: SealedShare, compressedPublicKey: Uint8Array): void {
+  const address: Hex = addressOfPublicKey(secp256k1.Point.fromBytes(compressedPublicKey).toBytes(false));
+  if (typeof sealedShare.address !== "string" || sealedShare.address.toLowerCase() !== address) {
+    throw new SealingError("INVALID_SEAL_PARAMETERS", `share ${String(sealedShare.index)} is addressed to ${String(sealedShare.address)}, not to ${address}`);
+  }
+}
+
+function assertInRoot(commitment: SealCommitment, s: SealedShare): void {
+  if (!Number.isInteger(s.index) || s.index < 0 || s.index >= commitment.recipientCount) {
+    throw new SealingError("INVALID_SEAL_PARAMETERS", `share index ${String(s.index)} outside 0..${commitment.recipientCount - 1}`);
+  }
+  if (!(s.encryptedShare instanceof Uint8Array) || !Array.isArray(s.proof) || s.proof.length > 16) {
+    throw new SealingError("WRONG_SHARES_ROOT", `share ${s.index}: malformed encrypted share or proof`);
+  }
+  if (!verifySharesMerkleProof(commitment.sharesRoot, commitment.recipientCount, s.index, shareLeaf(s.index, s.encryptedShare), s.proof)) {
+    throw new SealingError("WRONG_SHARES_ROOT", `share ${s.index} is not under the committed shares root`);
+  }
+}
+
+function assertShareShape(share: Uint8Array | undefined, index: number): Uint8Array {
+  if (share === undefined) throw new SealingError("BOGUS_SHARE", `share ${index} does not decrypt under its proven key`);
+  if (share.length !== SHARE_BYTES || share[SHARE_BYTES - 1] === 0) throw new SealingError("BOGUS_SHARE", `share ${index} is not a well-formed Shamir share`);
+  return share;
+}
