@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { SemilatticeError } from "../src/core/errors.js";
 import { addressOfPublicKey } from "../src/channel/identity.js";
 import {
+  blameShare,
   checkOwnShare,
   chooseShares,
   faultTolerance,
@@ -84,7 +85,11 @@ async function expectCodeAsync(f: () => Promise<unknown>, code: string): Promise
  * `ciphertext` replaces the honest one, `shareKey` is the key shared instead of the payload key,
  * `bogus` indices get garbage instead of an encrypted share.
  */
-async function craft(ps: readonly Party[], payload: Uint8Array, cheat: { ciphertext?: Uint8Array; shareKey?: Uint8Array; bogus?: number[]; duplicateShareAt?: number }): Promise<SealedPayload> {
+async function craft(
+  ps: readonly Party[],
+  payload: Uint8Array,
+  cheat: { ciphertext?: Uint8Array; shareKey?: Uint8Array; bogus?: number[]; wrongKeyCheck?: number[]; duplicateShareAt?: number },
+): Promise<SealedPayload> {
   const n = ps.length;
   const t = sealingThreshold(n);
   const key = randomBytes(32);
@@ -98,6 +103,7 @@ async function craft(ps: readonly Party[], payload: Uint8Array, cheat: { ciphert
       ? encryptShare(randomBytes(20), secp256k1.getPublicKey(ps[i]!.secretKey, true), shareContext(ciphertextDigest, i), secp256k1.utils.randomSecretKey())
       : encryptShare(s, secp256k1.getPublicKey(ps[i]!.secretKey, true), shareContext(ciphertextDigest, i), secp256k1.utils.randomSecretKey()),
   );
+  for (const i of cheat.wrongKeyCheck ?? []) encrypted[i]!.set(randomBytes(32), 33);
   const leaves = encrypted.map((e, i) => shareLeaf(i, e));
   return {
     commitment: { version: SEAL_VERSION, recipientCount: n, threshold: t, ciphertextDigest, sharesRoot: sharesMerkleRoot(leaves), keyCommitment: commitKey(key) },
@@ -232,6 +238,7 @@ describe("refusals, each with its code", () => {
     const bad = await craft(ps, payload, { bogus: [2] });
     expectCode(() => checkOwnShare({ commitment: bad.commitment, sealedShare: bad.shares[2]!, secretKey: ps[2]!.secretKey }), "BOGUS_SHARE");
     const reveal = revealShare({ commitment: bad.commitment, sealedShare: bad.shares[2]!, secretKey: ps[2]!.secretKey });
+    expect(reveal.kind).toBe("blame");
     expectCode(() => verifyRevealedShare({ commitment: bad.commitment, sealedShare: bad.shares[2]!, recipientPublicKey: ps[2]!.recipient.publicKey, reveal }), "BOGUS_SHARE");
     const good = [0, 1, 3].map((i) =>
       verifyRevealedShare({ commitment: bad.commitment, sealedShare: bad.shares[i]!, recipientPublicKey: ps[i]!.recipient.publicKey, reveal: revealShare({ commitment: bad.commitment, sealedShare: bad.shares[i]!, secretKey: ps[i]!.secretKey }) }),
@@ -267,20 +274,45 @@ describe("refusals, each with its code", () => {
     expectCode(() => verifyRevealedShare({ ...onB, reveal: { ...revealA, ciphertextDigest: batchB.commitment.ciphertextDigest } }), "INVALID_REVEAL");
   });
 
-  it("invalid reveal: a wrong shared point, a tampered proof or another participant's proof is INVALID_REVEAL", async () => {
+  it("invalid reveal: a wrong share key, a blame of a good share or a forged blame is INVALID_REVEAL", async () => {
     const ps = parties(4);
     const sealed = await seal({ payload: utf8ToBytes("x"), recipients: ps.map((p) => p.recipient), associatedData: AD });
     const base = { commitment: sealed.commitment, sealedShare: sealed.shares[1]!, recipientPublicKey: ps[1]!.recipient.publicKey };
     const reveal = revealShare({ commitment: sealed.commitment, sealedShare: sealed.shares[1]!, secretKey: ps[1]!.secretKey });
+    expect(reveal.kind).toBe("key");
+    if (reveal.kind !== "key") return;
     expect(verifyRevealedShare({ ...base, reveal }).index).toBe(1);
-    const proof = reveal.proof.slice();
-    proof[63] = proof[63]! ^ 1;
-    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...reveal, proof } }), "INVALID_REVEAL");
-    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...reveal, sharedPoint: secp256k1.getPublicKey(ps[3]!.secretKey, true) } }), "INVALID_REVEAL");
-    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...reveal, sharedPoint: new Uint8Array(33) } }), "INVALID_REVEAL");
+    const shareKey = reveal.shareKey.slice();
+    shareKey[0] = shareKey[0]! ^ 1;
+    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...reveal, shareKey } }), "INVALID_REVEAL");
+    // participant 0's key presented as participant 1's
+    const other = revealShare({ commitment: sealed.commitment, sealedShare: sealed.shares[0]!, secretKey: ps[0]!.secretKey });
+    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...other, index: 1 } }), "INVALID_REVEAL");
     expectCode(() => verifyRevealedShare({ ...base, reveal: { ...reveal, index: 2 } }), "INVALID_SEAL_PARAMETERS");
-    // participant 2 cannot reveal participant 1's share (its proof is for its own key)
+    // a blame against a good share is refused, whether its proof is valid or forged
+    const blame = blameShare({ commitment: sealed.commitment, sealedShare: sealed.shares[1]!, secretKey: ps[1]!.secretKey });
+    expectCode(() => verifyRevealedShare({ ...base, reveal: blame }), "INVALID_REVEAL");
+    if (blame.kind !== "blame") throw new Error("expected a blame");
+    const proof = blame.proof.slice();
+    proof[63] = proof[63]! ^ 1;
+    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...blame, proof } }), "INVALID_REVEAL");
+    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...blame, sharedPoint: new Uint8Array(33) } }), "INVALID_REVEAL");
+    // participant 2 cannot reveal participant 1's share
     expectCode(() => revealShare({ commitment: sealed.commitment, sealedShare: sealed.shares[1]!, secretKey: ps[2]!.secretKey }), "INVALID_SEAL_PARAMETERS");
+  });
+
+  it("a forged blame against a bogus share (wrong shared point, tampered proof) is INVALID_REVEAL; the true one is BOGUS_SHARE", async () => {
+    const ps = parties(4);
+    const bad = await craft(ps, utf8ToBytes("x"), { wrongKeyCheck: [3] });
+    const base = { commitment: bad.commitment, sealedShare: bad.shares[3]!, recipientPublicKey: ps[3]!.recipient.publicKey };
+    expectCode(() => checkOwnShare({ commitment: bad.commitment, sealedShare: bad.shares[3]!, secretKey: ps[3]!.secretKey }), "BOGUS_SHARE");
+    const blame = revealShare({ commitment: bad.commitment, sealedShare: bad.shares[3]!, secretKey: ps[3]!.secretKey });
+    if (blame.kind !== "blame") throw new Error("a bogus share is revealed as a blame");
+    expectCode(() => verifyRevealedShare({ ...base, reveal: blame }), "BOGUS_SHARE");
+    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...blame, sharedPoint: secp256k1.getPublicKey(ps[0]!.secretKey, true) } }), "INVALID_REVEAL");
+    const proof = blame.proof.slice();
+    proof[5] = proof[5]! ^ 1;
+    expectCode(() => verifyRevealedShare({ ...base, reveal: { ...blame, proof } }), "INVALID_REVEAL");
   });
 
   it("bad parameters and limits", async () => {

@@ -8,14 +8,19 @@
  * - share key k = HKDF-SHA256(ikm = S, salt = E ‖ P, info = "semilattice/seal/share-key/v1" ‖ context);
  * - AES-256-GCM (`@noble/ciphers`) under k with a zero nonce (k is used once) and AAD = info;
  * - `context` = ciphertextDigest ‖ u16be(index): a share only decrypts for its own batch and slot.
- * - encrypted share = E ‖ GCM(share) (33 + |share| + 16 bytes).
+ * - encrypted share = E ‖ H(k) ‖ GCM(share) (33 + 32 + |share| + 16 bytes). H(k) =
+ *   SHA-256(tag ‖ k) commits to the share key (GCM alone is not key-committing), so revealing k
+ *   later fixes exactly one plaintext: the committed share. That reveal is the cheap happy path
+ *   (a hash and a 33-byte decryption to check, no curve operation).
  *
  * Why not the `eciesjs` package: its KDF input and wire layout are internal and not bound to a
  * caller context, and it does not expose the ECDH point — which is exactly what a publicly
  * checkable reveal needs. So the same construction is composed here from `@noble/curves`
  * (secp256k1), `@noble/hashes` (HKDF, SHA-256) and `@noble/ciphers` (AES-GCM), all audited.
  *
- * Decryption proof (Chaum–Pedersen 1992 DLEQ, Fiat–Shamir with SHA-256): proves log_G(P) = log_E(S)
+ * When the k a recipient derives does not match H(k) or does not decrypt, the *author* sealed a
+ * bogus share; the recipient proves it without revealing its key with a decryption proof:
+ * Chaum–Pedersen 1992 DLEQ, Fiat–Shamir with SHA-256): proves log_G(P) = log_E(S)
  * without revealing x. Nonce r = SHA-256(tag ‖ x ‖ E ‖ context) mod n (deterministic, as in RFC 6979
  * / EdDSA: no RNG at reveal time), A = r·G, B = r·E, c = H(tag ‖ P ‖ E ‖ S ‖ A ‖ B ‖ context) mod n,
  * z = r + c·x mod n; proof = c ‖ z (64 bytes). Verify: A' = z·G − c·P, B' = z·E − c·S, c = H(… A' B' …).
@@ -33,6 +38,7 @@ import { SealingError } from "./errors.js";
 const Point = secp256k1.Point;
 const N = Point.Fn.ORDER;
 const KEY_INFO_TAG = utf8ToBytes("semilattice/seal/share-key/v1");
+const KEY_CHECK_TAG = utf8ToBytes("semilattice/seal/share-key-check/v1");
 const NONCE_TAG = utf8ToBytes("semilattice/seal/dleq-nonce/v1");
 const CHALLENGE_TAG = utf8ToBytes("semilattice/seal/dleq-challenge/v1");
 const ZERO_NONCE = new Uint8Array(12);
@@ -43,6 +49,8 @@ export const POINT_BYTES = 33;
 export const DECRYPTION_PROOF_BYTES = 64;
 /** AES-GCM tag length. */
 export const GCM_TAG_BYTES = 16;
+/** Bytes of an encrypted share beyond its plaintext: E (33) ‖ key check (32) ‖ GCM tag (16). */
+export const ENCRYPTED_SHARE_OVERHEAD = POINT_BYTES + 32 + GCM_TAG_BYTES;
 
 /** Parses a secp256k1 public key (33 or 65 bytes) and returns it compressed; throws INVALID_SEAL_PARAMETERS. */
 export function compressPublicKey(publicKey: Uint8Array): Uint8Array {
@@ -62,40 +70,51 @@ export function shareContext(ciphertextDigest: Uint8Array, index: number): Uint8
   return out;
 }
 
-function shareKey(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array, context: Uint8Array): { key: Uint8Array; info: Uint8Array } {
-  const info = concatBytes(KEY_INFO_TAG, context);
-  return { key: hkdf(sha256, sharedPoint, concatBytes(ephemeral, recipient), info, 32), info };
+/** The share key k = HKDF-SHA256(S, E ‖ P, tag ‖ context) (32 bytes). */
+export function shareKeyOf(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array): Uint8Array {
+  return hkdf(sha256, sharedPoint, concatBytes(ephemeral, recipientPublicKey), concatBytes(KEY_INFO_TAG, context), 32);
+}
+
+/** SHA-256(tag ‖ k): the commitment to a share key carried in the encrypted share. */
+export function shareKeyCheck(shareKey: Uint8Array): Uint8Array {
+  return sha256(concatBytes(KEY_CHECK_TAG, shareKey));
 }
 
 /**
  * Encrypts `share` to `recipientPublicKey` (compressed) with ephemeral secret `ephemeralSecret`
- * (32 bytes, a valid secp256k1 scalar, fresh for each share). Returns E ‖ GCM(share).
+ * (32 bytes, a valid secp256k1 scalar, fresh for each share). Returns E ‖ H(k) ‖ GCM_k(share).
  */
 export function encryptShare(share: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array, ephemeralSecret: Uint8Array): Uint8Array {
   const ephemeral = secp256k1.getPublicKey(ephemeralSecret, true);
   const shared = secp256k1.getSharedSecret(ephemeralSecret, recipientPublicKey, true);
-  const { key, info } = shareKey(shared, ephemeral, recipientPublicKey, context);
-  return concatBytes(ephemeral, gcm(key, ZERO_NONCE, info).encrypt(share));
+  const key = shareKeyOf(shared, ephemeral, recipientPublicKey, context);
+  return concatBytes(ephemeral, shareKeyCheck(key), gcm(key, ZERO_NONCE, concatBytes(KEY_INFO_TAG, context)).encrypt(share));
 }
 
 /**
- * Decrypts an encrypted share given the ECDH point S (from the recipient's key, or from a verified
- * reveal). Returns undefined when it does not authenticate (a bogus share).
+ * Decrypts an encrypted share with share key `shareKey`. Returns undefined when the key is not the
+ * one the encrypted share commits to (`keyMismatch`), or it does not authenticate under it.
  */
-export function decryptShareWithPoint(encryptedShare: Uint8Array, sharedPoint: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array): Uint8Array | undefined {
-  if (encryptedShare.length < POINT_BYTES + GCM_TAG_BYTES) return undefined;
-  const ephemeral = encryptedShare.subarray(0, POINT_BYTES);
-  const { key, info } = shareKey(sharedPoint, ephemeral, recipientPublicKey, context);
+export function decryptShareWithKey(encryptedShare: Uint8Array, shareKey: Uint8Array, context: Uint8Array): { share?: Uint8Array; keyMismatch: boolean } {
+  if (encryptedShare.length < ENCRYPTED_SHARE_OVERHEAD || shareKey.length !== 32) return { keyMismatch: true };
+  const check = encryptedShare.subarray(POINT_BYTES, POINT_BYTES + 32);
+  if (!equal32(check, shareKeyCheck(shareKey))) return { keyMismatch: true };
   try {
-    return gcm(key, ZERO_NONCE, info).decrypt(encryptedShare.subarray(POINT_BYTES));
+    return { share: gcm(shareKey, ZERO_NONCE, concatBytes(KEY_INFO_TAG, context)).decrypt(encryptedShare.subarray(POINT_BYTES + 32)), keyMismatch: false };
   } catch {
-    return undefined;
+    return { keyMismatch: false };
   }
+}
+
+function equal32(a: Uint8Array, b: Uint8Array): boolean {
+  let d = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
 }
 
 /** The ephemeral point E of an encrypted share, or undefined if it is not a valid point. */
 export function ephemeralOf(encryptedShare: Uint8Array): Uint8Array | undefined {
-  if (encryptedShare.length < POINT_BYTES + GCM_TAG_BYTES) return undefined;
+  if (encryptedShare.length < ENCRYPTED_SHARE_OVERHEAD) return undefined;
   try {
     return Point.fromBytes(encryptedShare.subarray(0, POINT_BYTES)).toBytes(true);
   } catch {

@@ -16,5 +16,5 @@ export {
   type SealRecipient,
   type SealReturnType,
 } from "./seal.js";
-export { checkOwnShare, revealShare, verifyRevealedShare, type RevealedShare, type VerifiedShare } from "./share.js";
+export { blameShare, checkOwnShare, revealShare, verifyRevealedShare, type RevealedShare, type VerifiedShare } from "./share.js";
 export { chooseShares, open, tooManyBogusShares, type OpenResult, type UndecryptableReason } from "./open.js";
