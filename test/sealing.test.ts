@@ -28,7 +28,7 @@ import {
   type SealRecipient,
   type VerifiedShare,
 } from "../src/channel/sealing/index.js";
-import { encryptShare, shareContext } from "../src/channel/sealing/ecies.js";
+import { encryptShare, ephemeralKeyPair, shareContext } from "../src/channel/sealing/ecies.js";
 import { shareLeaf, sharesMerkleProof, sharesMerkleRoot, verifySharesMerkleProof } from "../src/channel/sealing/merkle.js";
 import { commitKey, digestCiphertext, SEAL_VERSION } from "../src/channel/sealing/seal.js";
 
@@ -98,11 +98,8 @@ async function craft(
   const ciphertextDigest = digestCiphertext(AD, nonce, ciphertext);
   const shares = await split(cheat.shareKey ?? key, n, t);
   if (cheat.duplicateShareAt !== undefined) shares[cheat.duplicateShareAt] = shares[0]!;
-  const encrypted = shares.map((s, i) =>
-    cheat.bogus?.includes(i) === true
-      ? encryptShare(randomBytes(20), secp256k1.getPublicKey(ps[i]!.secretKey, true), shareContext(ciphertextDigest, i), secp256k1.utils.randomSecretKey())
-      : encryptShare(s, secp256k1.getPublicKey(ps[i]!.secretKey, true), shareContext(ciphertextDigest, i), secp256k1.utils.randomSecretKey()),
-  );
+  const ephemeral = ephemeralKeyPair();
+  const encrypted = shares.map((s, i) => encryptShare(cheat.bogus?.includes(i) === true ? randomBytes(20) : s, secp256k1.getPublicKey(ps[i]!.secretKey, true), shareContext(ciphertextDigest, i), ephemeral));
   for (const i of cheat.wrongKeyCheck ?? []) encrypted[i]!.set(randomBytes(32), 33);
   const leaves = encrypted.map((e, i) => shareLeaf(i, e));
   return {

@@ -4,8 +4,10 @@
  * that the point is right, so that anyone can decrypt the committed encrypted share and check it.
  *
  * Construction (the eciesjs / SECG SEC 1 shape, composed from audited noble primitives):
- * - ephemeral key e, E = e·G (33 bytes compressed), shared point S = e·P = x·E (compressed);
- * - share key k = HKDF-SHA256(ikm = S, salt = E ‖ P, info = "semilattice/seal/share-key/v1" ‖ context);
+ * - ephemeral key e, E = e·G (33 bytes compressed), one per sealed batch (a multi-recipient ECIES:
+ *   the KDF binds each recipient's key and index, so the share keys are independent); shared point
+ *   S = e·P = x·E, of which the ECDH primitive (SEC 1 §3.3.1) uses the x-coordinate;
+ * - share key k = HKDF-SHA256(ikm = x(S), salt = E ‖ P, info = "semilattice/seal/share-key/v1" ‖ context);
  * - AES-256-GCM (`@noble/ciphers`) under k with a zero nonce (k is used once) and AAD = info;
  * - `context` = ciphertextDigest ‖ u16be(index): a share only decrypts for its own batch and slot.
  * - encrypted share = E ‖ H(k) ‖ GCM(share) (33 + 32 + |share| + 16 bytes). H(k) =
@@ -15,8 +17,10 @@
  *
  * Why not the `eciesjs` package: its KDF input and wire layout are internal and not bound to a
  * caller context, and it does not expose the ECDH point — which is exactly what a publicly
- * checkable reveal needs. So the same construction is composed here from `@noble/curves`
- * (secp256k1), `@noble/hashes` (HKDF, SHA-256) and `@noble/ciphers` (AES-GCM), all audited.
+ * checkable blame needs. So the same construction is composed here from `@noble/curves`
+ * (secp256k1 points, the proof), `@noble/hashes` (HKDF, SHA-256) and `@noble/ciphers` (AES-GCM),
+ * all audited; the ECDH itself (the one curve operation on the hot path) runs in Node's OpenSSL
+ * (`node:crypto` createECDH), several times faster than pure JS, with the same result.
  *
  * When the k a recipient derives does not match H(k) or does not decrypt, the *author* sealed a
  * bogus share; the recipient proves it without revealing its key with a decryption proof:
@@ -28,6 +32,7 @@
  * Limit (docs/sealing.md): answering reveals is a static Diffie–Hellman oracle on x for points E the
  * author chose; a dedicated sealing key per participant (not its signing key) keeps that apart.
  */
+import { createECDH } from "node:crypto";
 import { gcm } from "@noble/ciphers/aes.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -52,6 +57,13 @@ export const GCM_TAG_BYTES = 16;
 /** Bytes of an encrypted share beyond its plaintext: E (33) ‖ key check (32) ‖ GCM tag (16). */
 export const ENCRYPTED_SHARE_OVERHEAD = POINT_BYTES + 32 + GCM_TAG_BYTES;
 
+/** x(S) for S = secret·publicKey: Node's OpenSSL ECDH (32 bytes). Throws on an invalid key. */
+export function ecdhX(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  const ecdh = createECDH("secp256k1");
+  ecdh.setPrivateKey(secretKey);
+  return new Uint8Array(ecdh.computeSecret(publicKey));
+}
+
 /** Parses a secp256k1 public key (33 or 65 bytes) and returns it compressed; throws INVALID_SEAL_PARAMETERS. */
 export function compressPublicKey(publicKey: Uint8Array): Uint8Array {
   try {
@@ -70,9 +82,9 @@ export function shareContext(ciphertextDigest: Uint8Array, index: number): Uint8
   return out;
 }
 
-/** The share key k = HKDF-SHA256(S, E ‖ P, tag ‖ context) (32 bytes). */
-export function shareKeyOf(sharedPoint: Uint8Array, ephemeral: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array): Uint8Array {
-  return hkdf(sha256, sharedPoint, concatBytes(ephemeral, recipientPublicKey), concatBytes(KEY_INFO_TAG, context), 32);
+/** The share key k = HKDF-SHA256(x(S), E ‖ P, tag ‖ context) (32 bytes); `sharedX` = x(S), 32 bytes. */
+export function shareKeyOf(sharedX: Uint8Array, ephemeral: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array): Uint8Array {
+  return hkdf(sha256, sharedX, concatBytes(ephemeral, recipientPublicKey), concatBytes(KEY_INFO_TAG, context), 32);
 }
 
 /** SHA-256(tag ‖ k): the commitment to a share key carried in the encrypted share. */
@@ -80,14 +92,19 @@ export function shareKeyCheck(shareKey: Uint8Array): Uint8Array {
   return sha256(concatBytes(KEY_CHECK_TAG, shareKey));
 }
 
+/** A fresh ephemeral key pair (secret 32 bytes, public compressed), one per sealed batch. */
+export function ephemeralKeyPair(): { secretKey: Uint8Array; publicKey: Uint8Array } {
+  const secretKey = secp256k1.utils.randomSecretKey();
+  return { secretKey, publicKey: secp256k1.getPublicKey(secretKey, true) };
+}
+
 /**
- * Encrypts `share` to `recipientPublicKey` (compressed) with ephemeral secret `ephemeralSecret`
- * (32 bytes, a valid secp256k1 scalar, fresh for each share). Returns E ‖ H(k) ‖ GCM_k(share).
+ * Encrypts `share` to `recipientPublicKey` (compressed) under the batch's ephemeral key pair.
+ * Returns E ‖ H(k) ‖ GCM_k(share).
  */
-export function encryptShare(share: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array, ephemeralSecret: Uint8Array): Uint8Array {
-  const ephemeral = secp256k1.getPublicKey(ephemeralSecret, true);
-  const shared = secp256k1.getSharedSecret(ephemeralSecret, recipientPublicKey, true);
-  const key = shareKeyOf(shared, ephemeral, recipientPublicKey, context);
+export function encryptShare(share: Uint8Array, recipientPublicKey: Uint8Array, context: Uint8Array, ephemeralKey: { secretKey: Uint8Array; publicKey: Uint8Array }): Uint8Array {
+  const ephemeral = ephemeralKey.publicKey;
+  const key = shareKeyOf(ecdhX(ephemeralKey.secretKey, recipientPublicKey), ephemeral, recipientPublicKey, context);
   return concatBytes(ephemeral, shareKeyCheck(key), gcm(key, ZERO_NONCE, concatBytes(KEY_INFO_TAG, context)).encrypt(share));
 }
 
@@ -122,7 +139,7 @@ export function ephemeralOf(encryptedShare: Uint8Array): Uint8Array | undefined 
   }
 }
 
-/** S = x·E for the recipient's secret key x (32 bytes) and an ephemeral point E. */
+/** S = x·E (compressed, 33 bytes) for the recipient's secret key x and an ephemeral point E: for a blame. */
 export function sharedPointOf(secretKey: Uint8Array, ephemeral: Uint8Array): Uint8Array {
   return secp256k1.getSharedSecret(secretKey, ephemeral, true);
 }

@@ -18,3 +18,4 @@ export {
 } from "./seal.js";
 export { blameShare, checkOwnShare, revealShare, verifyRevealedShare, type RevealedShare, type VerifiedShare } from "./share.js";
 export { chooseShares, open, tooManyBogusShares, type OpenResult, type UndecryptableReason } from "./open.js";
+export { measureSealingCost, type SealingCost, type MeasureSealingCostParameters } from "./cost.js";

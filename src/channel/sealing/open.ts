@@ -11,7 +11,7 @@
  * `UNDECRYPTABLE` is a returned outcome, not a thrown error: it is a fact about the sealed batch that
  * every replica records alike, and evidence against its author (docs/sealing.md: penalty).
  */
-import { gcm } from "@noble/ciphers/aes.js";
+import { gcm } from "@noble/ciphers/webcrypto.js";
 import { combine } from "shamir-secret-sharing";
 import { SEALING_LIMITS, SealingError } from "./errors.js";
 import { bytesEqual } from "./merkle.js";
@@ -92,7 +92,7 @@ export async function open(parameters: OpenParameters): Promise<OpenReturnType> 
   }
   let payload: Uint8Array;
   try {
-    payload = gcm(key, sealed.nonce, sealed.associatedData).decrypt(sealed.ciphertext);
+    payload = await gcm(key, sealed.nonce, sealed.associatedData).decrypt(sealed.ciphertext);
   } catch {
     return rejected("CIPHERTEXT_NOT_AUTHENTIC", "the ciphertext does not authenticate under the committed key");
   } finally {

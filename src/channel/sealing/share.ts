@@ -29,9 +29,10 @@
  * to the index); presented for another batch it is refused (SHARE_REPLAYED, or INVALID_REVEAL if the
  * digest field was rewritten).
  */
+import { createECDH } from "node:crypto";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { addressOfPublicKey, type Hex } from "../identity.js";
-import { compressPublicKey, decryptShareWithKey, ephemeralOf, POINT_BYTES, proveDecryption, shareContext, sharedPointOf, shareKeyOf, verifyDecryptionProof } from "./ecies.js";
+import { compressPublicKey, decryptShareWithKey, ecdhX, ephemeralOf, POINT_BYTES, proveDecryption, shareContext, sharedPointOf, shareKeyOf, verifyDecryptionProof } from "./ecies.js";
 import { SealingError } from "./errors.js";
 import { bytesEqual, shareLeaf, verifySharesMerkleProof } from "./merkle.js";
 import { SHARE_BYTES, type SealCommitment, type SealedShare } from "./seal.js";
@@ -77,12 +78,11 @@ export function checkOwnShare(parameters: CheckOwnShareParameters): CheckOwnShar
   return { index: sealedShare.index, share: assertShareShape(opened.share, sealedShare.index) };
 }
 
-function ownShareKey(commitment: SealCommitment, sealedShare: SealedShare, secretKey: Uint8Array, publicKey: Uint8Array): { shareKey: Uint8Array; ephemeral: Uint8Array; sharedPoint: Uint8Array; context: Uint8Array } {
+function ownShareKey(commitment: SealCommitment, sealedShare: SealedShare, secretKey: Uint8Array, publicKey: Uint8Array): { shareKey: Uint8Array; ephemeral: Uint8Array; context: Uint8Array } {
   const ephemeral = ephemeralOf(sealedShare.encryptedShare);
   if (ephemeral === undefined) throw new SealingError("BOGUS_SHARE", `share ${sealedShare.index}: no valid ephemeral key`);
   const context = shareContext(commitment.ciphertextDigest, sealedShare.index);
-  const sharedPoint = sharedPointOf(secretKey, ephemeral);
-  return { shareKey: shareKeyOf(sharedPoint, ephemeral, publicKey, context), ephemeral, sharedPoint, context };
+  return { shareKey: shareKeyOf(ecdhX(secretKey, ephemeral), ephemeral, publicKey, context), ephemeral, context };
 }
 
 export interface RevealShareParameters {
@@ -118,12 +118,13 @@ export function blameShare(parameters: RevealShareParameters): RevealShareReturn
   assertAddress(sealedShare, publicKey);
   assertInRoot(commitment, sealedShare);
   const own = ownShareKey(commitment, sealedShare, secretKey, publicKey);
+  const sharedPoint = sharedPointOf(secretKey, own.ephemeral);
   return {
     kind: "blame",
     ciphertextDigest: commitment.ciphertextDigest.slice(),
     index: sealedShare.index,
-    sharedPoint: own.sharedPoint,
-    proof: proveDecryption(secretKey, own.ephemeral, own.sharedPoint, own.context),
+    sharedPoint,
+    proof: proveDecryption(secretKey, own.ephemeral, sharedPoint, own.context),
   };
 }
 
@@ -168,16 +169,19 @@ export function verifyRevealedShare(parameters: VerifyRevealedShareParameters): 
   if (!verifyDecryptionProof(publicKey, ephemeral, reveal.sharedPoint, context, reveal.proof)) {
     throw new SealingError("INVALID_REVEAL", `blame of share ${reveal.index}: the decryption proof does not verify`);
   }
-  const opened = decryptShareWithKey(sealedShare.encryptedShare, shareKeyOf(reveal.sharedPoint, ephemeral, publicKey, context), context);
+  const opened = decryptShareWithKey(sealedShare.encryptedShare, shareKeyOf(reveal.sharedPoint.subarray(1), ephemeral, publicKey, context), context);
   if (!opened.keyMismatch && opened.share !== undefined && shareShapeOk(opened.share)) {
     throw new SealingError("INVALID_REVEAL", `blame of share ${reveal.index} refused: the committed share is good`);
   }
   throw new SealingError("BOGUS_SHARE", `share ${reveal.index} is proven bogus: the author committed a share its recipient cannot open`);
 }
 
+/** The compressed public key of a secret key (Node's OpenSSL: the fast path of checkOwnShare). */
 function publicKeyOfSecret(secretKey: Uint8Array): Uint8Array {
   try {
-    return secp256k1.getPublicKey(secretKey, true);
+    const ecdh = createECDH("secp256k1");
+    ecdh.setPrivateKey(secretKey);
+    return new Uint8Array(ecdh.getPublicKey(null, "compressed"));
   } catch (cause) {
     throw new SealingError("INVALID_SEAL_PARAMETERS", "not a secp256k1 secret key", String(cause));
   }
