@@ -66,6 +66,28 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command("mev")
+    .description(
+      "Sandwich MEV on the real Uniswap V3 USDC/WETH day through a 4-participant channel whose participant 3 front- and " +
+        "back-runs every victim swap it can see and profit from (mev-inspect's sandwich), once with sealing off and once with " +
+        "sealing required (every victim batch really sealed, revealed 3 of 4 with the attacker withholding, opened after its " +
+        "position is fixed); prints victims, sandwiches, attacker profit and victim loss (USDC base units) per mode and the CPU " +
+        "cost of sealing measured in the same run. An ordering model, not a network race: the attacker is assumed able to place " +
+        "its batches right before and after any victim batch; sealed, it sees only author, ciphertext length and timing " +
+        "(docs/sealing.md).",
+    )
+    .option("--json", "print one JSON object {unsealed, sealed, sealing, …}")
+    .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
+    .option("--from <i>", "start at the day's swap number i (0-based; the pool is seeded from the recorded state there)", parseNonNegativeInt)
+    .option("--swaps <n>", "only n swaps from there (default: to the end of the day, 6,046 swaps in all)", parsePositiveInt)
+    .option("--slippage-bps <bps>", `victims' slippage tolerance in bps (0..5000, default ${50})`, parseSlippageBps)
+    .option("--records", "include every sandwich (legs, profit, loss) in the JSON")
+    .action(async (opts: { json?: boolean; data?: string; from?: number; swaps?: number; slippageBps?: number; records?: boolean }) => {
+      const { mevCommand } = await import("./mev.js");
+      exitCode = await mevCommand({ json: opts.json === true, dataDir: opts.data, from: opts.from, swaps: opts.swaps, slippageBps: opts.slippageBps, records: opts.records === true });
+    });
+
+  program
     .command("participant", { hidden: true })
     .description("One participant of `demo --network tcp` (driven over stdin/stdout by the demo).")
     .requiredOption("--index <i>", "participant index", parseParticipants)
@@ -242,6 +264,24 @@ function parsePercent(value: string): number {
 /** A participant count or index: a decimal integer 0..64. */
 function parseParticipants(value: string): number {
   if (!/^(0|[1-9][0-9]?)$/.test(value) || Number(value) > MAX_DEMO_PARTICIPANTS) throw new InvalidArgumentError(`must be an integer in 0..${MAX_DEMO_PARTICIPANTS}`);
+  return Number(value);
+}
+
+/** A non-negative decimal integer up to 10^9 (`mev --from`). */
+function parseNonNegativeInt(value: string): number {
+  if (!/^(0|[1-9][0-9]{0,8})$/.test(value)) throw new InvalidArgumentError("must be a non-negative integer");
+  return Number(value);
+}
+
+/** A positive decimal integer up to 10^9 (`mev --swaps`). */
+function parsePositiveInt(value: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) throw new InvalidArgumentError("must be a positive integer");
+  return Number(value);
+}
+
+/** Slippage tolerance in bps, 0..5000 (`mev --slippage-bps`). */
+function parseSlippageBps(value: string): number {
+  if (!/^(0|[1-9][0-9]{0,3})$/.test(value) || Number(value) > 5000) throw new InvalidArgumentError("must be an integer in 0..5000");
   return Number(value);
 }
 
