@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { Checkpointer, type CheckpointCertificate, type CheckpointWalEntry } from "../src/channel/checkpoint.js";
-import { prng } from "../src/channel/consensus/sim.js";
+import { prngFunction as prng } from "../src/runtime/prng.js";
 import { Replica } from "../src/channel/replica.js";
 import { NodeStore, StoreError } from "../src/node/store.js";
 import { SemilatticeError } from "../src/core/errors.js";
