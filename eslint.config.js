@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    // Plain-JS launchers run on Node.
-    files: ["bin/**/*.js"],
+    // Plain-JS launchers, build scripts and examples run on Node.
+    files: ["bin/**/*.js", "scripts/**/*.mjs", "examples/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {

@@ -19,6 +19,7 @@ import {
   createTestClient,
   createWalletClient,
   custom,
+  RpcRequestError,
   type Abi,
   type Address,
   type EIP1193RequestFn,
@@ -169,7 +170,7 @@ export async function createEmbeddedChain(opts: { blockGasLimit?: number } = {})
       return body.result;
     },
   };
-  const transport = custom({ request: provider.request as EIP1193RequestFn });
+  const transport = custom({ request: viemRequest(provider) });
   const accounts = (await provider.request({ method: "eth_accounts" })) as Address[];
   const owner = accounts[0];
   if (owner === undefined) throw new Error("embedded chain: the provider has no accounts");
@@ -211,6 +212,22 @@ export async function createEmbeddedChain(opts: { blockGasLimit?: number } = {})
       closed = true;
     },
   };
+}
+
+/**
+ * `provider.request` for viem's `custom` transport: an {@link EmbeddedChainError} becomes viem's
+ * `RpcRequestError` carrying the numeric JSON-RPC `code` and `data` (EIP-1193's error shape, which
+ * viem reads to classify errors, decide retries and decode reverts).
+ */
+export function viemRequest(provider: Eip1193Provider): EIP1193RequestFn {
+  return (async (args: { method: string; params?: unknown[] | object }) => {
+    try {
+      return await provider.request(args);
+    } catch (error) {
+      if (!(error instanceof EmbeddedChainError)) throw error;
+      throw new RpcRequestError({ body: args, url: "embedded", error: { code: error.rpcCode, message: error.shortMessage, data: error.data } });
+    }
+  }) as EIP1193RequestFn;
 }
 
 function hexBytes(hex: string): Uint8Array {
