@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS tool configs (.dependency-cruiser.cjs).
+    files: ["**/*.cjs"],
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+  },
+  {
     // Plain-JS launchers, build scripts and examples run on Node.
     files: ["bin/**/*.js", "scripts/**/*.mjs", "examples/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },

@@ -28,13 +28,13 @@
  * cancel re-indexes the whole queue, pays for more than we do.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { OrderBook, type LimitOrderOptions, type Side as PeerSide } from "nodejs-order-book";
 import { Engine } from "../src/core/engine.js";
 import { applyCancelOrder, applyMarketOrder, applyPlaceOrder } from "../src/core/orderbook/matching.js";
 import { replayCoinbase } from "../src/replay/coinbase.js";
-import { countEvents, EngineFlowDriver, lobsterFlow, replicateFlow, setupFlow, type BookFlow } from "../src/replay/flow.js";
+import { countEvents, EngineFlowDriver, lobsterFlow, replicateFlow, type BookFlow } from "../src/replay/flow.js";
 import { loadLobster } from "../src/replay/lobsterData.js";
 import { defaultDataDir } from "../src/replay/paths.js";
+import { compareBooks, oursReady, peerIds, peerReady, runPeer } from "../test/orderbookPeer.helpers.js";
 import { measure, row, type BenchRow, type Timing } from "./support.js";
 
 /** Timed seconds per side and flow, split over ROUNDS alternating rounds. */
@@ -47,66 +47,6 @@ const TARGET_RATIO = 2;
 function faster(a: Timing | undefined, b: Timing): Timing {
   return a === undefined || b.opsPerSecond > a.opsPerSecond ? b : a;
 }
-/** The peer does not export its TimeInForce enum; its value is the string. */
-const IOC = "IOC" as LimitOrderOptions["timeInForce"];
-
-/** Engine with the flow's setup done and its seed placed. */
-export function oursReady(flow: BookFlow): EngineFlowDriver {
-  const engine = new Engine();
-  setupFlow(engine, flow);
-  const driver = new EngineFlowDriver(engine, flow);
-  const r = driver.run(flow.seed);
-  if (r.rejected !== 0) throw new Error(`${flow.name}: seed rejected ${JSON.stringify(r.rejectedByCode)}`);
-  return driver;
-}
-
-export interface PeerReady {
-  books: OrderBook[];
-}
-
-/** The peer's string ids: refs for limit orders, `m<i>` for the IOC orders standing in for market orders. */
-export function peerIds(flow: BookFlow): { refIds: string[]; takerIds: string[] } {
-  const refIds = Array.from({ length: flow.refCount }, (_, i) => String(i));
-  const takerIds = flow.events.map((_, i) => `m${i}`);
-  return { refIds, takerIds };
-}
-
-export function runPeer(books: OrderBook[], events: BookFlow["events"], refIds: string[], takerIds: string[]): number {
-  let errors = 0;
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    const ob = books[e.market]!;
-    if (e.kind === "limit") {
-      const r = ob.limit({ id: refIds[e.ref]!, side: e.side as PeerSide, size: e.lots, price: e.priceTicks });
-      if (r.err !== null) errors++;
-    } else if (e.kind === "market") {
-      const r = ob.limit({
-        id: takerIds[i]!,
-        side: e.side as PeerSide,
-        size: e.lots,
-        price: e.worstPriceTicks,
-        timeInForce: IOC,
-      });
-      if (r.err !== null) errors++;
-    } else if (e.lots === undefined) {
-      if (ob.cancel(refIds[e.ref]!) === undefined) errors++;
-    } else {
-      const id = refIds[e.ref]!;
-      const o = ob.order(id);
-      if (o === undefined) errors++;
-      else if (ob.modify(id, { size: o.size - e.lots }).err !== null) errors++;
-    }
-  }
-  return errors;
-}
-
-export function peerReady(flow: BookFlow, ids: { refIds: string[] }): PeerReady {
-  const books = flow.markets.map(() => new OrderBook());
-  const errors = runPeer(books, flow.seed, ids.refIds, []);
-  if (errors !== 0) throw new Error(`${flow.name}: peer seed errors ${errors}`);
-  return { books };
-}
-
 /**
  * The same events straight into the order-book handlers on the engine's state (no Engine method, no
  * result wrapping), for the "where time goes" split. Throws on a rejection (none are expected).
@@ -126,27 +66,6 @@ function runHandlers(driver: EngineFlowDriver, flow: BookFlow, ids: number[]): v
       applyCancelOrder(state, { type: "cancelOrder", account: e.account, market, orderId: ids[e.ref]!, lots: e.lots });
     }
   }
-}
-
-/** Levels (both sides, all markets) where the two books' totals differ after the whole flow. */
-export function compareBooks(driver: EngineFlowDriver, peer: PeerReady, flow: BookFlow): number {
-  let diffs = 0;
-  flow.markets.forEach((m, i) => {
-    const ours = driver.engine.getDepth(m.market, 1_000_000)!;
-    const [asks, bids] = peer.books[i]!.depth();
-    for (const [o, t] of [
-      [ours.asks, asks],
-      [ours.bids, bids],
-    ] as const) {
-      const theirs = new Map(t.map(([p, s]) => [p, s]));
-      for (const l of o) {
-        if (theirs.get(l.priceTicks) !== l.lots) diffs++;
-        theirs.delete(l.priceTicks);
-      }
-      diffs += theirs.size;
-    }
-  });
-  return diffs;
 }
 
 export function benchFlow(name: string, flow: BookFlow): BenchRow {

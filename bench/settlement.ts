@@ -73,7 +73,7 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
   const { client } = await AdjudicatorClient.deploy(chain, relayer.account);
   const rows: GasRow[] = [];
   for (const mode of ["cooperative", "closeAndPay", "dispute"] as const) {
-    const { channelId } = await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 2, disputeWindowSeconds: 60, bond: 0n, tokens: [ETH_ADDRESS] });
+    const { channelId } = await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 2, disputeWindowSeconds: 60, bondWei: 0n, tokens: [ETH_ADDRESS] });
     const engine = new Engine();
     engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS });
     for (const p of ps) engine.createAccount({ account: p.address, address: p.address });
@@ -90,11 +90,12 @@ async function twoParty(chain: SettlementChain): Promise<GasRow[]> {
       continue;
     }
     if (mode === "cooperative") {
-      if (rows.length === 0) rows.push(row("deposit ETH (2-party, first into the channel)", d0.gasUsed, NITRO_GAS.deposit));
+      // The adjudicator holds no ETH before it: the deposit also writes `totalHeld[ETH]` from 0 (22.1k, not 5k).
+      if (rows.length === 0) rows.push(row("deposit ETH (2-party, first into the channel)", d0.gasUsed, NITRO_GAS.deposit, "the adjudicator held no ETH"));
       path = (await client.cooperativeClose(relayer.account, channelId, c, signClose(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;
     } else {
       path = (await client.proposeSettlement(ps[0]!.account, channelId, certify(client.domainSeparator, c, ps.map((p) => p.signer)))).gasUsed;
-      await chain.increaseTime(60);
+      await chain.increaseTimeSeconds(60);
       path += (await client.finalizeSettlement(ps[0]!.account, channelId)).gasUsed;
     }
     for (const e of exits(engine)) path += (await client.claim(relayer.account, channelId, e)).gasUsed;
@@ -115,7 +116,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
   const usdc = await Erc20Client.deploy(chain, relayer.account, "USD Coin", "USDC", 6);
   const rows: GasRow[] = [];
   const open = async (): Promise<Hex> =>
-    (await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 3, disputeWindowSeconds: 60, bond: 10n ** 16n, tokens: [ETH_ADDRESS, usdc.address] })).channelId;
+    (await client.open(relayer.account, { participants: ps.map((p) => ({ address: p.address, roles: ["Trader"] })), quorum: 3, disputeWindowSeconds: 60, bondWei: 10n ** 16n, tokens: [ETH_ADDRESS, usdc.address] })).channelId;
   const channelId = await open();
   const engine = new Engine();
   engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS });
@@ -137,7 +138,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
   }
   rows.push(row("postBond", bondGas));
   rows.push(row("deposit ETH (4-party, later deposits)", eth[3]!, NITRO_GAS.deposit));
-  rows.push(row("deposit ERC-20 (first into the channel)", erc[0]!, NITRO_GAS.deposit, "approve not counted"));
+  rows.push(row("deposit ERC-20 (first into the channel)", erc[0]!, NITRO_GAS.deposit, "approve not counted; the adjudicator held no USDC"));
   rows.push(row("deposit ERC-20 (later deposits)", erc[3]!, NITRO_GAS.deposit, "approve not counted"));
   const signers3 = ps.slice(0, 3).map((p) => p.signer);
   engine.transfer({ from: ps[0]!.address, to: ps[1]!.address, token: "USDC", amount: 10n ** 8n });
@@ -157,7 +158,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
   const cert3 = certify(client.domainSeparator, c3, signers3);
   rows.push(row("proposeSettlement (3 signatures)", (await client.proposeSettlement(ps[0]!.account, channelId, cert2)).gasUsed));
   rows.push(row("challengeSettlement (3 signatures)", (await client.challengeSettlement(ps[1]!.account, channelId, cert3)).gasUsed));
-  await chain.increaseTime(60);
+  await chain.increaseTimeSeconds(60);
   rows.push(row("finalizeSettlement", (await client.finalizeSettlement(ps[0]!.account, channelId)).gasUsed));
   const e3 = exits(engine);
   let claims = 0n;
@@ -169,7 +170,7 @@ async function fourParty(chain: SettlementChain): Promise<GasRow[]> {
     if (claimRows.length === 1 && e.leaf.token === "USDC") claimRows.push(row(`claim ERC-20 (${e3.length}-leaf tree)`, g));
   }
   rows.push(...claimRows);
-  await chain.increaseTime(60);
+  await chain.increaseTimeSeconds(60);
   rows.push(row("reclaimBond", (await client.reclaimBond(ps[0]!.account, channelId)).gasUsed));
   rows.push(row(`all ${e3.length} claims of the 4-party channel`, claims));
   // cooperative close of a fresh 4-party channel: 4 Close signatures

@@ -14,7 +14,7 @@ import type { Op } from "../src/core/ops.js";
 import type { Participant } from "../src/channel/identity.js";
 import { channelIdOf, runSimulation, testSigner, type FlowItem } from "../src/cli/sim.js";
 import { runChannelSim, runChannelTcp, type ChannelPlan, type ChannelRun } from "../src/cli/channelDemo.js";
-import { Prng } from "../src/sync/simNetwork.js";
+import { Prng } from "../src/runtime/prng.js";
 import type { BenchRow } from "./support.js";
 
 /** A small-genesis plan: every participant trades `opsEach` ops (orders, swaps, transfers), deterministically. */

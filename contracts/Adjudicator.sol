@@ -7,14 +7,17 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Bonds} from "./Bonds.sol";
 
 /**
- * @title Semilattice adjudicator (DESIGN §5, issue 5)
+ * @title Semilattice adjudicator (DESIGN §5)
  * @notice Holds the funds of many multi-party channels and pays them out against certified
  *         checkpoints. One invariant per concern, Uniswap-V2-core style:
- *  - Solvency: for every (channel, token) the contract pays out at most what was deposited into that
- *    channel in that token (`holdings`), whatever any set of signatures says. Bonds are kept apart.
+ *  - Solvency (contracts/Custody.sol): for every (channel, token) the contract pays out at most what
+ *    the channel holds of that token (`holdings`: deposits + receipts moved in − payouts), whatever
+ *    any set of signatures says, and before any payout it asserts its own balance of the token covers
+ *    everything it holds of it. Every payout path goes through Custody's one `_payOut`. Bonds are a
+ *    separate pot (contracts/Bonds.sol).
  *  - Certificates: a checkpoint counts only with >= quorum signatures of distinct participants over
  *    its EIP-712 digest (domain {name "Semilattice", version "1", chainId, this}); the signers must be
  *    strictly ascending, which rules out duplicates in O(1) per signature.
@@ -32,8 +35,11 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
  *    destination's with `moveReceipt`, `cumulativeSent − moved` at a time, so each unit moves once;
  *    a move is one more payout of the source (capped at its holdings like any other), so solvency
  *    per (channel, token) and the total the contract holds are both unchanged.
- *  - Equivocation: two batch headers signed by one participant with the same (channel, seq) and
- *    different contents move its bond to the reporter.
+ *  - Equivocation and bonds (contracts/Bonds.sol): two batch headers signed by one participant with
+ *    the same (channel, seq) and different contents, or two votes for one (height, round, type) with
+ *    different values, move its bond to the reporter; bonds only move between a channel's participants.
+ * Units: times named `…Seconds` are chain time (block.timestamp, seconds); `…Ms` are the channel's
+ * clock (ms since the Unix epoch); `…Wei` is ETH in wei; token amounts are the token's base units.
  * Every external function that moves funds is nonReentrant and updates state before transferring
  * (checks-effects-interactions), so a malicious token cannot re-enter.
  * Sources: OpenZeppelin Contracts 5.4 (ECDSA.recover rejects malleable high-s and malformed
@@ -42,29 +48,22 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
  * EIP-712 (typed structured data hashing); Nitro's adjudicator (statechannels) for the
  * propose/challenge/finalize shape.
  */
-contract Adjudicator is EIP712, ReentrancyGuardTransient {
+contract Adjudicator is Bonds {
     using SafeERC20 for IERC20;
 
-    /// @dev EIP-712 type strings. Checkpoint and Batch must equal src/channel's definitions.
+    /// @dev EIP-712 type strings. Checkpoint must equal src/channel's definition; its `time` is ms
+    ///      since the Unix epoch (the struct field `timeMs`).
     bytes32 public constant CHECKPOINT_TYPEHASH =
         keccak256("Checkpoint(bytes32 channelId,uint64 height,bytes32 stateRoot,bytes32 exitRoot,uint64 time)");
     bytes32 public constant CLOSE_TYPEHASH =
         keccak256("Close(bytes32 channelId,uint64 height,bytes32 stateRoot,bytes32 exitRoot,uint64 time)");
-    bytes32 public constant BATCH_TYPEHASH = keccak256(
-        "Batch(bytes32 channelId,address author,uint64 seq,bytes32[] parents,bytes32 payloadDigest,uint64 timestamp)"
-    );
-    /// @dev Tendermint vote (src/channel/checkpointTypes.ts): voteType 1 = prevote, 2 = precommit.
-    bytes32 public constant VOTE_TYPEHASH =
-        keccak256("Vote(bytes32 channelId,uint64 height,uint32 round,uint8 voteType,bytes32 valueId)");
 
     /// @notice First word of every outbox leaf: keccak256("semilattice.outbox.v1") (src/core/receipts.ts).
     bytes32 public constant OUTBOX_LEAF_TAG = keccak256("semilattice.outbox.v1");
 
-    /// @notice The native token (ETH) in deposits and exit leaves.
-    address public constant ETH = address(0);
     uint256 public constant MAX_PARTICIPANTS = 64;
     uint256 public constant MAX_TOKENS = 32;
-    uint256 public constant MAX_DISPUTE_WINDOW = 30 days;
+    uint256 public constant MAX_DISPUTE_WINDOW_SECONDS = 30 days;
     /// @notice Most leaves `cooperativeCloseAndPay` pays in one transaction.
     uint256 public constant MAX_PAYOUT_LEAVES = 256;
 
@@ -82,7 +81,7 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         uint64 height;
         bytes32 stateRoot;
         bytes32 exitRoot;
-        uint64 time;
+        uint64 timeMs;
     }
 
     struct ExitLeaf {
@@ -100,31 +99,15 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         uint256 cumulativeSent;
     }
 
-    struct BatchHeader {
-        bytes32 channelId;
-        address author;
-        uint64 seq;
-        bytes32[] parents;
-        bytes32 payloadDigest;
-        uint64 timestamp;
-    }
-
-    struct Vote {
-        bytes32 channelId;
-        uint64 height;
-        uint32 round;
-        uint8 voteType;
-        bytes32 valueId;
-    }
-
     struct Channel {
         Status status;
         uint16 quorum;
         uint16 participantCount;
-        uint64 disputeWindow;
-        /// @dev While Disputed: end of the dispute window. Once Finalized: end of the bond lock (one more
-        ///      window, so an equivocation seen late can still be reported before bonds leave).
-        uint64 deadline;
+        uint64 disputeWindowSeconds;
+        /// @dev Chain time (s). While Disputed: end of the dispute window. Once Finalized or Concluded:
+        ///      end of the bond lock (one more window, so an equivocation seen late can still be
+        ///      reported before bonds leave).
+        uint64 deadlineSeconds;
         /// @dev Height of the latest certified checkpoint used (withdraw, proposal, close).
         uint64 height;
         /// @dev Deposit records so far (packed into the first slot: no extra SSTORE per deposit).
@@ -132,7 +115,8 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         bytes32 exitRoot;
         /// @dev EIP-712 digest of that checkpoint: re-submitting it costs no signature checks.
         bytes32 checkpointDigest;
-        uint256 bond;
+        /// @dev ETH bond each participant posts (0: none), ≤ MAX_BOND_WEI.
+        uint256 bondWei;
     }
 
     uint256 public channelCount;
@@ -142,14 +126,11 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     mapping(bytes32 => address[]) internal tokenList;
     mapping(bytes32 => mapping(address => bool)) public isParticipant;
     mapping(bytes32 => mapping(address => bool)) public isToken;
-    /// @notice Funds of a channel per token that are still in the contract (deposits − payouts).
+    /// @notice Funds of a channel per token still in the contract (deposits + moved in − payouts):
+    ///         the channel's pot of that token (Custody).
     mapping(bytes32 => mapping(address => uint256)) public holdings;
     /// @notice Paid out so far per channel, account and token (withdraw + claim).
     mapping(bytes32 => mapping(address => mapping(address => uint256))) public paid;
-    /// @notice Posted (and received by slashing) ETH bond per channel and participant.
-    mapping(bytes32 => mapping(address => uint256)) public bondOf;
-    mapping(bytes32 => mapping(address => bool)) public bondPosted;
-    mapping(bytes32 => mapping(address => bool)) public equivocated;
     /// @notice Moved so far from a channel to another per account and token (moveReceipt): the part of
     ///         the source's outbox counter `cumulativeSent` whose holdings are already in the destination.
     mapping(bytes32 => mapping(bytes32 => mapping(address => mapping(address => uint256)))) public moved;
@@ -161,18 +142,17 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         address[] participants,
         uint32[] roles,
         uint16 quorum,
-        uint64 disputeWindow,
-        uint256 bond,
+        uint64 disputeWindowSeconds,
+        uint256 bondWei,
         address[] tokens
     );
-    event BondPosted(bytes32 indexed channelId, address indexed participant, uint256 amount);
     event Deposited(
         bytes32 indexed channelId, uint256 indexed recordId, address indexed beneficiary, address token, uint256 amount
     );
     event CheckpointAccepted(bytes32 indexed channelId, uint64 height, bytes32 exitRoot);
     event Withdrawn(bytes32 indexed channelId, address indexed account, address indexed token, uint256 amount);
-    event SettlementProposed(bytes32 indexed channelId, uint64 height, bytes32 exitRoot, uint64 deadline);
-    event SettlementChallenged(bytes32 indexed channelId, uint64 height, bytes32 exitRoot, uint64 deadline);
+    event SettlementProposed(bytes32 indexed channelId, uint64 height, bytes32 exitRoot, uint64 deadlineSeconds);
+    event SettlementChallenged(bytes32 indexed channelId, uint64 height, bytes32 exitRoot, uint64 deadlineSeconds);
     event SettlementFinalized(bytes32 indexed channelId, uint64 height, bytes32 exitRoot);
     event Claimed(bytes32 indexed channelId, address indexed account, address indexed token, uint256 amount);
     event ReceiptMoved(
@@ -183,29 +163,38 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         uint256 cumulativeSent,
         uint256 amount
     );
-    event Equivocation(bytes32 indexed channelId, address indexed author, address indexed reporter, uint256 slashed);
-    event BondReclaimed(bytes32 indexed channelId, address indexed participant, uint256 amount);
 
-    error InvalidConfig(string reason);
+    /// @dev `open` refused the channel's configuration; `field` names the parameter at fault.
+    error InvalidConfig(string field);
     error WrongStatus(Status actual);
-    error NotParticipant(address account);
     error UnknownToken(address token);
-    error InvalidAmount();
+    /// @dev A deposit of 0, or an ERC-20 transfer that delivered nothing.
+    error ZeroAmount();
+    /// @dev msg.value differs from what the call needs (the ETH amount, the bond, or 0 for an ERC-20).
+    error WrongValue(uint256 sentWei, uint256 expectedWei);
+    error BondNotRequired();
+    /// @dev The channel has used all its deposit record ids (2^24 − 1).
+    error DepositRecordsFull();
+    /// @dev A checkpoint, close or receipt names another channel than the one it is used for.
     error WrongChannel(bytes32 channelId);
+    /// @dev A receipt cannot move value to the channel it comes from.
+    error MoveToSameChannel(bytes32 channelId);
     error UnderQuorum(uint256 signatures, uint256 needed);
     error SignersNotAscending(address signer);
     error StaleCheckpoint(uint64 height, uint64 current);
     error ConflictingCheckpoint(uint64 height);
     error InvalidProof();
-    error NothingToPay();
+    /// @dev `cooperativeCloseAndPay`'s leaves do not rebuild the signed exit root (not the whole tree,
+    ///      or not in tree order).
+    error LeavesNotExitTree(bytes32 rebuilt, bytes32 exitRoot);
+    /// @dev `cooperativeCloseAndPay` takes 1..MAX_PAYOUT_LEAVES leaves.
+    error TooManyLeaves(uint256 count, uint256 max);
     /// @dev `moved` already covers the leaf's cumulativeSent (a replayed or older receipt), or the
     ///      source holds none of the token.
     error NothingToMove(uint256 cumulativeSent, uint256 moved);
-    error DisputeWindowOpen(uint64 deadline);
-    error DisputeWindowClosed(uint64 deadline);
-    error NotEquivocation();
-    error TransferFailed();
-    error BondLocked(uint64 until);
+    error DisputeWindowOpen(uint64 deadlineSeconds);
+    error DisputeWindowClosed(uint64 deadlineSeconds);
+    error BondLocked(uint64 untilSeconds);
 
     constructor() EIP712("Semilattice", "1") {}
 
@@ -214,25 +203,31 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     /**
      * @notice Opens a channel. `participants` strictly ascending (no duplicates, no zero), `roles` one
      *         bit mask per participant, `quorum` with 3·quorum > 2·n (BFT, DESIGN §3) and ≤ n,
-     *         `tokens` strictly ascending (address(0) = ETH).
+     *         `disputeWindowSeconds` in 1..MAX_DISPUTE_WINDOW_SECONDS, `bondWei` ≤ MAX_BOND_WEI (0: no
+     *         bonds), `tokens` strictly ascending (address(0) = ETH).
      * @return channelId keccak256(chainid, this, nonce, config): binds the chain and this contract.
      */
     function open(
         address[] calldata participants,
         uint32[] calldata roles,
         uint16 quorum,
-        uint64 disputeWindow,
-        uint256 bond,
+        uint64 disputeWindowSeconds,
+        uint256 bondWei,
         address[] calldata tokens
     ) external returns (bytes32 channelId) {
         uint256 n = participants.length;
         if (n == 0 || n > MAX_PARTICIPANTS) revert InvalidConfig("participants");
         if (roles.length != n) revert InvalidConfig("roles");
         if (quorum > n || 3 * uint256(quorum) <= 2 * n) revert InvalidConfig("quorum");
-        if (disputeWindow == 0 || disputeWindow > MAX_DISPUTE_WINDOW) revert InvalidConfig("disputeWindow");
+        if (disputeWindowSeconds == 0 || disputeWindowSeconds > MAX_DISPUTE_WINDOW_SECONDS) {
+            revert InvalidConfig("disputeWindowSeconds");
+        }
+        if (bondWei > MAX_BOND_WEI) revert InvalidConfig("bondWei");
         if (tokens.length == 0 || tokens.length > MAX_TOKENS) revert InvalidConfig("tokens");
         channelId = keccak256(
-            abi.encode(block.chainid, address(this), channelCount++, participants, roles, quorum, disputeWindow, bond, tokens)
+            abi.encode(
+                block.chainid, address(this), channelCount++, participants, roles, quorum, disputeWindowSeconds, bondWei, tokens
+            )
         );
         for (uint256 i = 0; i < n; i++) {
             if (participants[i] == address(0) || (i > 0 && participants[i] <= participants[i - 1])) {
@@ -248,28 +243,27 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
             status: Status.Open,
             quorum: quorum,
             participantCount: uint16(n),
-            disputeWindow: disputeWindow,
-            deadline: 0,
+            disputeWindowSeconds: disputeWindowSeconds,
+            deadlineSeconds: 0,
             height: 0,
             depositCount: 0,
             exitRoot: bytes32(0),
             checkpointDigest: bytes32(0),
-            bond: bond
+            bondWei: bondWei
         });
         participantList[channelId] = participants;
         roleList[channelId] = roles;
         tokenList[channelId] = tokens;
-        emit ChannelOpened(channelId, participants, roles, quorum, disputeWindow, bond, tokens);
+        emit ChannelOpened(channelId, participants, roles, quorum, disputeWindowSeconds, bondWei, tokens);
     }
 
-    /// @notice Posts the caller's ETH bond (exactly the channel's bond, once) while the channel is open.
+    /// @notice Posts the caller's ETH bond (exactly the channel's `bondWei`, once) while the channel is open.
     function postBond(bytes32 channelId) external payable nonReentrant {
         Channel storage c = _channel(channelId, Status.Open);
         if (!isParticipant[channelId][msg.sender]) revert NotParticipant(msg.sender);
-        if (bondPosted[channelId][msg.sender] || msg.value != c.bond || c.bond == 0) revert InvalidAmount();
-        bondPosted[channelId][msg.sender] = true;
-        bondOf[channelId][msg.sender] += msg.value;
-        emit BondPosted(channelId, msg.sender, msg.value);
+        if (c.bondWei == 0) revert BondNotRequired();
+        if (msg.value != c.bondWei) revert WrongValue(msg.value, c.bondWei);
+        _postBond(channelId, msg.sender, msg.value);
     }
 
     /**
@@ -288,22 +282,22 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         _channel(channelId, Status.Open);
         if (!isParticipant[channelId][beneficiary]) revert NotParticipant(beneficiary);
         if (!isToken[channelId][token]) revert UnknownToken(token);
-        if (amount == 0) revert InvalidAmount();
+        if (amount == 0) revert ZeroAmount();
         uint256 received;
         if (token == ETH) {
-            if (msg.value != amount) revert InvalidAmount();
+            if (msg.value != amount) revert WrongValue(msg.value, amount);
             received = amount;
         } else {
-            if (msg.value != 0) revert InvalidAmount();
+            if (msg.value != 0) revert WrongValue(msg.value, 0);
             uint256 before = IERC20(token).balanceOf(address(this));
             IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
             received = IERC20(token).balanceOf(address(this)) - before;
-            if (received == 0) revert InvalidAmount();
+            if (received == 0) revert ZeroAmount();
         }
-        holdings[channelId][token] += received;
+        _credit(holdings[channelId], token, received);
         Channel storage c = channels[channelId];
         recordId = c.depositCount;
-        if (recordId == type(uint24).max) revert InvalidConfig("deposit records");
+        if (recordId == type(uint24).max) revert DepositRecordsFull();
         c.depositCount = uint24(recordId + 1);
         depositRecords[channelId][recordId] = keccak256(abi.encode(beneficiary, token, received));
         emit Deposited(channelId, recordId, beneficiary, token, received);
@@ -326,7 +320,7 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     ) external nonReentrant returns (uint256 amount) {
         Channel storage c = _channel(channelId, Status.Open);
         _acceptCheckpoint(c, channelId, cp, signatures);
-        amount = _pay(channelId, c.exitRoot, leaf, proof, leaf.withdrawn);
+        amount = _payLeaf(channelId, c.exitRoot, leaf, proof, leaf.withdrawn);
         emit Withdrawn(channelId, leaf.account, leaf.token, amount);
     }
 
@@ -338,27 +332,27 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         if (!isParticipant[channelId][msg.sender]) revert NotParticipant(msg.sender);
         _acceptCheckpoint(c, channelId, cp, signatures);
         c.status = Status.Disputed;
-        c.deadline = uint64(block.timestamp) + c.disputeWindow;
-        emit SettlementProposed(channelId, cp.height, cp.exitRoot, c.deadline);
+        c.deadlineSeconds = uint64(block.timestamp) + c.disputeWindowSeconds;
+        emit SettlementProposed(channelId, cp.height, cp.exitRoot, c.deadlineSeconds);
     }
 
     /// @notice During the window, anyone holding a certificate of a strictly higher height replaces
     ///         the proposal; the window restarts so the others can answer it in turn.
     function challengeSettlement(bytes32 channelId, Checkpoint calldata cp, bytes[] calldata signatures) external {
         Channel storage c = _channel(channelId, Status.Disputed);
-        if (block.timestamp >= c.deadline) revert DisputeWindowClosed(c.deadline);
+        if (block.timestamp >= c.deadlineSeconds) revert DisputeWindowClosed(c.deadlineSeconds);
         if (cp.height <= c.height) revert StaleCheckpoint(cp.height, c.height);
         _acceptCheckpoint(c, channelId, cp, signatures);
-        c.deadline = uint64(block.timestamp) + c.disputeWindow;
-        emit SettlementChallenged(channelId, cp.height, cp.exitRoot, c.deadline);
+        c.deadlineSeconds = uint64(block.timestamp) + c.disputeWindowSeconds;
+        emit SettlementChallenged(channelId, cp.height, cp.exitRoot, c.deadlineSeconds);
     }
 
     /// @notice After the window, anyone fixes the proposed checkpoint as the channel's final state.
     function finalizeSettlement(bytes32 channelId) external {
         Channel storage c = _channel(channelId, Status.Disputed);
-        if (block.timestamp < c.deadline) revert DisputeWindowOpen(c.deadline);
+        if (block.timestamp < c.deadlineSeconds) revert DisputeWindowOpen(c.deadlineSeconds);
         c.status = Status.Finalized;
-        c.deadline = uint64(block.timestamp) + c.disputeWindow;
+        c.deadlineSeconds = uint64(block.timestamp) + c.disputeWindowSeconds;
         emit SettlementFinalized(channelId, c.height, c.exitRoot);
     }
 
@@ -383,18 +377,26 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         ExitLeaf[] calldata leaves
     ) external nonReentrant {
         uint256 count = leaves.length;
-        if (count == 0 || count > MAX_PAYOUT_LEAVES) revert InvalidAmount();
+        if (count == 0 || count > MAX_PAYOUT_LEAVES) revert TooManyLeaves(count, MAX_PAYOUT_LEAVES);
         _cooperativeClose(channelId, cp, signatures, Status.Concluded);
-        if (_rootOfLeaves(leaves) != cp.exitRoot) revert InvalidProof();
+        bytes32 rebuilt = _rootOfLeaves(leaves);
+        if (rebuilt != cp.exitRoot) revert LeavesNotExitTree(rebuilt, cp.exitRoot);
+        // Effects for every leaf first, then the transfers (checks-effects-interactions).
         uint256[] memory amounts = new uint256[](count);
         for (uint256 i = 0; i < count; i++) {
-            amounts[i] = _debit(channelId, leaves[i]);
+            amounts[i] = _payOutLeaf(channelId, leaves[i]);
         }
         for (uint256 i = 0; i < count; i++) {
             if (amounts[i] == 0) continue;
             _transfer(leaves[i].token, leaves[i].account, amounts[i]);
             emit Claimed(channelId, leaves[i].account, leaves[i].token, amounts[i]);
         }
+    }
+
+    /// @dev `cooperativeCloseAndPay`'s payout of one leaf: `amount + withdrawn − paid`, at most the holdings.
+    function _payOutLeaf(bytes32 channelId, ExitLeaf calldata leaf) internal returns (uint256) {
+        uint256 entitled = leaf.amount + leaf.withdrawn;
+        return _payOut(holdings[channelId], leaf.token, _unpaid(entitled, paid[channelId][leaf.account][leaf.token]));
     }
 
     function _cooperativeClose(bytes32 channelId, Checkpoint calldata cp, bytes[] calldata signatures, Status next)
@@ -410,18 +412,8 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         c.exitRoot = cp.exitRoot;
         c.checkpointDigest = bytes32(0);
         c.status = next;
-        c.deadline = uint64(block.timestamp) + c.disputeWindow;
+        c.deadlineSeconds = uint64(block.timestamp) + c.disputeWindowSeconds;
         emit SettlementFinalized(channelId, cp.height, cp.exitRoot);
-    }
-
-    /// @dev `amount + withdrawn − paid` of `leaf`, capped at the holdings, taken from the holdings.
-    function _debit(bytes32 channelId, ExitLeaf calldata leaf) internal returns (uint256 amount) {
-        uint256 entitled = leaf.amount + leaf.withdrawn;
-        uint256 already = paid[channelId][leaf.account][leaf.token];
-        amount = entitled > already ? entitled - already : 0;
-        uint256 available = holdings[channelId][leaf.token];
-        if (amount > available) amount = available;
-        holdings[channelId][leaf.token] = available - amount;
     }
 
     /// @dev Merkle root of the leaves (in tree order), pairs hashed sorted, an odd last node promoted.
@@ -449,7 +441,7 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         returns (uint256 amount)
     {
         Channel storage c = _channel(channelId, Status.Finalized);
-        amount = _pay(channelId, c.exitRoot, leaf, proof, leaf.amount + leaf.withdrawn);
+        amount = _payLeaf(channelId, c.exitRoot, leaf, proof, leaf.amount + leaf.withdrawn);
         emit Claimed(channelId, leaf.account, leaf.token, amount);
     }
 
@@ -503,94 +495,36 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
      * @dev The destination must exist, not be Concluded (no claim follows there, the value would be
      *      stranded), differ from the source and accept the token. The outbox leaf's 5-word encoding
      *      never equals a 4-word exit leaf (see `outboxLeafHash`), so no exit leaf passes as a receipt.
-     *      Solvency: the move is capped at the source's holdings, as `_pay` caps a claim; the two
-     *      holdings change by the same amount, so the contract's total is untouched.
+     *      Solvency: a payout of the source (capped at its holdings like any other) credited to the
+     *      destination, so the contract's total holdings do not change.
      */
     function _move(bytes32 fromChannel, bytes32 toChannel, bytes32 root, OutboxLeaf calldata leaf, bytes32[] calldata proof)
         internal
         returns (uint256 amount)
     {
-        if (leaf.toChannel != toChannel || toChannel == fromChannel) revert WrongChannel(leaf.toChannel);
+        if (leaf.toChannel != toChannel) revert WrongChannel(leaf.toChannel);
+        if (toChannel == fromChannel) revert MoveToSameChannel(toChannel);
         Status destination = channels[toChannel].status;
         if (destination == Status.None || destination == Status.Concluded) revert WrongStatus(destination);
         if (!isToken[toChannel][leaf.token] || !isToken[fromChannel][leaf.token]) revert UnknownToken(leaf.token);
         if (!MerkleProof.verifyCalldata(proof, root, outboxLeafHash(leaf))) revert InvalidProof();
         uint256 already = moved[fromChannel][toChannel][leaf.account][leaf.token];
-        amount = leaf.cumulativeSent > already ? leaf.cumulativeSent - already : 0;
-        uint256 available = holdings[fromChannel][leaf.token];
-        if (amount > available) amount = available;
+        amount = _payOut(holdings[fromChannel], leaf.token, _unpaid(leaf.cumulativeSent, already));
         if (amount == 0) revert NothingToMove(leaf.cumulativeSent, already);
         moved[fromChannel][toChannel][leaf.account][leaf.token] = already + amount;
-        holdings[fromChannel][leaf.token] = available - amount;
-        holdings[toChannel][leaf.token] += amount;
+        _credit(holdings[toChannel], leaf.token, amount);
         emit ReceiptMoved(fromChannel, toChannel, leaf.account, leaf.token, leaf.cumulativeSent, amount);
     }
 
-    /* ───────────────────────────── equivocation and bonds ───────────────────────────── */
-
-    /**
-     * @notice Two batch headers of this channel signed by the same participant with the same seq and
-     *         different contents (DESIGN §3: same seq ⇒ neither is the other's ancestor) move the
-     *         author's bond to the reporting participant. Reportable once per author.
-     */
-    function reportEquivocation(BatchHeader calldata a, bytes calldata sigA, BatchHeader calldata b, bytes calldata sigB)
-        external
-        nonReentrant
-    {
-        bytes32 channelId = a.channelId;
-        if (channels[channelId].status == Status.None) revert WrongChannel(channelId);
-        if (b.channelId != channelId || a.author != b.author || a.seq != b.seq) revert NotEquivocation();
-        if (!isParticipant[channelId][a.author]) revert NotParticipant(a.author);
-        bytes32 da = _batchDigest(a);
-        bytes32 db = _batchDigest(b);
-        if (da == db) revert NotEquivocation();
-        if (ECDSA.recover(da, sigA) != a.author || ECDSA.recover(db, sigB) != a.author) revert NotEquivocation();
-        _slash(channelId, a.author);
-    }
-
-    /**
-     * @notice Two Tendermint votes of this channel for the same height, round and type with different
-     *         values, both signed by one participant (Buchman–Kwon–Milosevic 2018: a correct process
-     *         sends one prevote and one precommit per round), slash it like a batch equivocation.
-     */
-    function reportVoteEquivocation(Vote calldata a, bytes calldata sigA, Vote calldata b, bytes calldata sigB)
-        external
-        nonReentrant
-    {
-        bytes32 channelId = a.channelId;
-        if (channels[channelId].status == Status.None) revert WrongChannel(channelId);
-        if (
-            b.channelId != channelId || a.height != b.height || a.round != b.round || a.voteType != b.voteType
-                || a.valueId == b.valueId
-        ) revert NotEquivocation();
-        address author = ECDSA.recover(_voteDigest(a), sigA);
-        if (ECDSA.recover(_voteDigest(b), sigB) != author) revert NotEquivocation();
-        if (!isParticipant[channelId][author]) revert NotParticipant(author);
-        _slash(channelId, author);
-    }
-
-    /// @dev Moves `author`'s bond to the reporting participant (msg.sender ≠ author), once per author.
-    function _slash(bytes32 channelId, address author) internal {
-        if (!isParticipant[channelId][msg.sender] || msg.sender == author) revert NotParticipant(msg.sender);
-        if (equivocated[channelId][author]) revert NotEquivocation();
-        equivocated[channelId][author] = true;
-        uint256 slashed = bondOf[channelId][author];
-        bondOf[channelId][author] = 0;
-        bondOf[channelId][msg.sender] += slashed;
-        emit Equivocation(channelId, author, msg.sender, slashed);
-    }
+    /* ───────────────────────────── bonds ───────────────────────────── */
 
     /// @notice One dispute window after finalization, returns the caller's bond (its own plus any
     ///         slashed to it); until then equivocations can still be reported.
-    function reclaimBond(bytes32 channelId) external nonReentrant returns (uint256 amount) {
+    function reclaimBond(bytes32 channelId) external nonReentrant returns (uint256 amountWei) {
         Channel storage c = channels[channelId];
         if (c.status != Status.Finalized && c.status != Status.Concluded) revert WrongStatus(c.status);
-        if (block.timestamp < c.deadline) revert BondLocked(c.deadline);
-        amount = bondOf[channelId][msg.sender];
-        if (amount == 0) revert NothingToPay();
-        bondOf[channelId][msg.sender] = 0;
-        _transfer(ETH, msg.sender, amount);
-        emit BondReclaimed(channelId, msg.sender, amount);
+        if (block.timestamp < c.deadlineSeconds) revert BondLocked(c.deadlineSeconds);
+        amountWei = _reclaimBond(channelId, msg.sender);
     }
 
     /* ───────────────────────────── views ───────────────────────────── */
@@ -629,10 +563,6 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
         return _hashTypedDataV4(_structHash(CLOSE_TYPEHASH, cp));
     }
 
-    function batchDigest(BatchHeader calldata h) external view returns (bytes32) {
-        return _batchDigest(h);
-    }
-
     function leafHash(ExitLeaf calldata leaf) public pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(leaf.account, leaf.token, leaf.amount, leaf.withdrawn))));
     }
@@ -646,6 +576,14 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     }
 
     /* ───────────────────────────── internals ───────────────────────────── */
+
+    function _channelExists(bytes32 channelId) internal view override returns (bool) {
+        return channels[channelId].status != Status.None;
+    }
+
+    function _isParticipant(bytes32 channelId, address account) internal view override returns (bool) {
+        return isParticipant[channelId][account];
+    }
 
     function _channel(bytes32 channelId, Status expected) internal view returns (Channel storage c) {
         c = channels[channelId];
@@ -691,54 +629,27 @@ contract Adjudicator is EIP712, ReentrancyGuardTransient {
     }
 
     /**
-     * @dev Verifies `leaf` under `root` and pays `entitled − paid`, capped at the channel's holdings of
-     *      the token (the solvency invariant); records what was actually paid.
+     * @dev Verifies `leaf` under `root` and pays `entitled − paid` of it (at most the channel's
+     *      holdings of the token: `_payOut`); records what was actually paid, then transfers it.
      */
-    function _pay(bytes32 channelId, bytes32 root, ExitLeaf calldata leaf, bytes32[] calldata proof, uint256 entitled)
+    function _payLeaf(bytes32 channelId, bytes32 root, ExitLeaf calldata leaf, bytes32[] calldata proof, uint256 entitled)
         internal
         returns (uint256 amount)
     {
         if (!MerkleProof.verifyCalldata(proof, root, leafHash(leaf))) revert InvalidProof();
         uint256 already = paid[channelId][leaf.account][leaf.token];
-        amount = entitled > already ? entitled - already : 0;
-        uint256 available = holdings[channelId][leaf.token];
-        if (amount > available) amount = available;
+        amount = _payOut(holdings[channelId], leaf.token, _unpaid(entitled, already));
         if (amount == 0) revert NothingToPay();
         paid[channelId][leaf.account][leaf.token] = already + amount;
-        holdings[channelId][leaf.token] = available - amount;
         _transfer(leaf.token, leaf.account, amount);
     }
 
-    function _transfer(address token, address to, uint256 amount) internal {
-        if (token == ETH) {
-            (bool ok,) = to.call{value: amount}("");
-            if (!ok) revert TransferFailed();
-        } else {
-            IERC20(token).safeTransfer(to, amount);
-        }
+    /// @dev What is still owed of a cumulative entitlement: `entitled − already`, or 0.
+    function _unpaid(uint256 entitled, uint256 already) internal pure returns (uint256) {
+        return entitled > already ? entitled - already : 0;
     }
 
     function _structHash(bytes32 typeHash, Checkpoint calldata cp) internal pure returns (bytes32) {
-        return keccak256(abi.encode(typeHash, cp.channelId, cp.height, cp.stateRoot, cp.exitRoot, cp.time));
-    }
-
-    function _voteDigest(Vote calldata v) internal view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(VOTE_TYPEHASH, v.channelId, v.height, v.round, v.voteType, v.valueId)));
-    }
-
-    function _batchDigest(BatchHeader calldata h) internal view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    BATCH_TYPEHASH,
-                    h.channelId,
-                    h.author,
-                    h.seq,
-                    keccak256(abi.encodePacked(h.parents)),
-                    h.payloadDigest,
-                    h.timestamp
-                )
-            )
-        );
+        return keccak256(abi.encode(typeHash, cp.channelId, cp.height, cp.stateRoot, cp.exitRoot, cp.timeMs));
     }
 }

@@ -114,10 +114,11 @@ export { realClock, silentLogger, stderrLogger, MemoryLogger, type Clock, type L
 
 /* ───────── settlement on an EVM chain ───────── */
 export { connectChain, type SettlementChain } from "./settlement/chain.js";
+export { SettlementError } from "./settlement/errors.js";
 export { createEmbeddedChain, EmbeddedChainError, type EmbeddedChain } from "./settlement/evm.js";
 export {
   AdjudicatorClient,
-  ContractRevert,
+  ContractRevertError,
   Erc20Client,
   ETH_ADDRESS,
   type ChannelConfig,

@@ -5,7 +5,7 @@
  * checkpointer (a ConsensusError is a dropped message, as `consensus/attach.ts` drops it).
  */
 import type { Checkpointer, CheckpointWire } from "../src/channel/checkpoint.js";
-import { EventQueue } from "../src/channel/consensus/sim.js";
+import { EventQueue } from "../src/runtime/eventQueue.js";
 import { ConsensusError } from "../src/channel/consensus/tendermint.js";
 import type { Replica } from "../src/channel/replica.js";
 

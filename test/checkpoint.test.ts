@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { domainSeparator, toHex } from "../src/channel/batch.js";
 import { Checkpointer, checkpointValueId, type CheckpointCertificate, type CheckpointValue, type CheckpointWalEntry, type CheckpointWire } from "../src/channel/checkpoint.js";
 import { CHECKPOINT_TYPES, checkpointDigest, PROPOSAL_TYPES, proposalDigest, VOTE_TYPES, voteDigest } from "../src/channel/checkpointTypes.js";
-import { prng } from "../src/channel/consensus/sim.js";
+import { prngFunction as prng } from "../src/runtime/prng.js";
 import { loopback } from "./checkpoint.net.js";
 import { messageDigest, type SignedProposal, type SignedVote } from "../src/channel/consensus/tendermint.js";
 import type { Hex, Signer } from "../src/channel/identity.js";
@@ -50,7 +50,7 @@ interface Net {
  * proposal's sender, which answers with what it holds. `byzantine` rewrites a node's outgoing
  * proposals (value and signature).
  */
-function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number; refuseFetchFrom?: number; rebaseHeights?: number } = {}): Net {
+function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?: (w: CheckpointWire, signer: Signer) => CheckpointWire; byzIndex?: number; refuseFetchFrom?: number; rebaseHeights?: number; historyHeights?: number } = {}): Net {
   const rand = prng(seed);
   const ss = makeSigners(n);
   const cfg = configFor(ss);
@@ -76,6 +76,7 @@ function network(n: number, seed: number, opts: { maxDelay?: number; byzantine?:
       checkpointIntervalMs: 20,
       persist: (e) => wals[i]!.push(e),
       ...(opts.rebaseHeights !== undefined ? { rebaseHeights: opts.rebaseHeights } : {}),
+      ...(opts.historyHeights !== undefined ? { historyHeights: opts.historyHeights } : {}),
       ...(restore !== undefined ? { restore } : {}),
       send: (w, to) => {
         if (epochs[i] !== epoch) return; // a crashed incarnation says nothing more
@@ -322,6 +323,33 @@ describe("checkpoints over the batch DAG", () => {
       // nothing of height 1 was signed: no batch is pending, so the next height waits for one
       expect(sentByLate.filter((w) => w.kind === "consensus" && w.message.height === 1)).toEqual([]);
     }
+  });
+
+  test("history is bounded: only the last historyHeights heights keep certificates and final results; the latest certificate stays", () => {
+    const net = network(4, 3, { historyHeights: 3 });
+    const a = net.signers.map((s) => s.address);
+    const ids: Hex[] = [];
+    for (let k = 0; k < 8; k++) {
+      ids.push(net.submit(k % 4, [{ type: "transfer", from: a[k % 4]!, to: a[(k + 1) % 4]!, token: "USDC", amount: 1n }]));
+      const id = ids[k]!;
+      net.run(() => net.cps.every((c) => {
+        const f = c.finality(id);
+        return f.status === "final" && (c.latestCertificate()?.checkpoint.height ?? -1) >= f.height;
+      }), 5_000);
+    }
+    for (const c of net.cps) {
+      const latest = c.latestCertificate()!.checkpoint.height;
+      expect(latest).toBeGreaterThanOrEqual(7);
+      expect(c.certificate(latest)).toBeDefined();
+      for (let h = 0; h <= latest - 3; h++) expect(c.certificate(h)).toBeUndefined();
+      // every batch stays final at its height; results are kept only for recent heights
+      for (const id of ids) expect(c.finality(id).status).toBe("final");
+      const first = c.resultsOf(ids[0]!);
+      expect(first.finality.status).toBe("final");
+      expect(first.results).toBeUndefined();
+      expect(c.resultsOf(ids[7]!).results).toHaveLength(1);
+    }
+    expect(new Set(net.cps.map((c) => c.getFinalState().stateRoot())).size).toBe(1);
   });
 
   test("bad options are refused with INVALID_CONFIG before anything runs", () => {

@@ -14,7 +14,7 @@ import {
   type CoinbaseEvent,
   type CoinbaseRecording,
 } from "../src/replay/coinbaseData.js";
-import { compareBooks, oursReady, peerIds, peerReady, runPeer } from "../bench/orderbook.js";
+import { compareBooks, oursReady, peerIds, peerReady, runPeer } from "./orderbookPeer.helpers.js";
 import { countEvents, EngineFlowDriver, lobsterFlow, replicateFlow, setupFlow, type BookFlow } from "../src/replay/flow.js";
 import { loadLobster } from "../src/replay/lobsterData.js";
 import { defaultDataDir } from "../src/replay/paths.js";

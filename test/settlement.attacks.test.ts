@@ -3,7 +3,8 @@
  * signatures: forged, duplicate, unsorted, malleable, non-participant and under-quorum certificates;
  * another channel's certificate; a close signed by fewer than all; a malicious ERC-20 re-entering
  * claim and deposit; equivocation (batch headers and Tendermint votes) slashing; a buggy certificate
- * that promises more than was deposited; and one honest participant exiting alone.
+ * or close that promises more than was deposited; a token whose balance shrinks under the contract;
+ * and one honest participant exiting alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFunctionData, toFunctionSelector, type Hex } from "viem";
@@ -91,7 +92,7 @@ describe("certificates", () => {
       participants: h.parties.map((p) => ({ address: p.address, roles: ["Trader"] })),
       quorum: 3,
       disputeWindowSeconds: WINDOW,
-      bond: BOND,
+      bondWei: BOND,
       tokens: [ETH_ADDRESS, h.usdc.address],
     });
     expect(second).not.toBe(h.channelId);
@@ -134,8 +135,8 @@ describe("cooperative close and pay in one transaction", () => {
     const leaves = leavesWithProofs(f.engine).map((e) => e.leaf);
     const all = signClose(f.adjudicator.domainSeparator, cp, f.parties.map((p) => p.signer));
     // the whole tree only: a leaf left out, or leaves reordered, do not rebuild the signed root
-    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves.slice(1)))).toMatch(/InvalidProof/);
-    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, [...leaves].reverse()))).toMatch(/InvalidProof/);
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves.slice(1)))).toMatch(/LeavesNotExitTree/);
+    expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, [...leaves].reverse()))).toMatch(/LeavesNotExitTree/);
     expect(await revertOf(f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all.slice(1), leaves))).toMatch(/UnderQuorum/);
     const usdcBefore = await f.usdc.balanceOf(bob.address);
     const tx = await f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves);
@@ -161,7 +162,7 @@ describe("re-entrancy", () => {
       participants: [alice, bob].map((p) => ({ address: p.address, roles: ["Trader"] })),
       quorum: 2,
       disputeWindowSeconds: WINDOW,
-      bond: 0n,
+      bondWei: 0n,
       tokens: [evil.address],
     });
     await evil.mint(relayer.account, alice.address, 1_000n);
@@ -219,27 +220,37 @@ describe("equivocation", () => {
     const a = signed(header(5, "01"));
     const b = signed(header(5, "02"));
     // the contract's batch digest is the channel's batch id
-    expect(await f.adjudicator.read("batchDigest", [{ ...a.header, seq: 5n, timestamp: BigInt(a.header.timestamp) }])).toBe(toHex(batchDigest(sep, a.header)));
+    expect(await f.adjudicator.read("batchDigest", [{ channelId: a.header.channelId, author: a.header.author, seq: 5n, parents: a.header.parents, payloadDigest: a.header.payloadDigest, timestampMs: BigInt(a.header.timestamp) }])).toBe(toHex(batchDigest(sep, a.header)));
     // not equivocations: different seq; the same header twice; a header "by dave" signed by bob
-    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(6, "02"))))).toMatch(/NotEquivocation/);
-    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, a))).toMatch(/NotEquivocation/);
-    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(5, "02"), bob)))).toMatch(/NotEquivocation/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(6, "02"))))).toMatch(/NotSameSlot/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, a))).toMatch(/IdenticalMessages/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(alice.account, a, signed(header(5, "02"), bob)))).toMatch(/SignatureNotByAuthor/);
     // the author cannot report itself, a stranger cannot report
-    expect(await revertOf(f.adjudicator.reportEquivocation(dave.account, a, b))).toMatch(/NotParticipant/);
+    expect(await revertOf(f.adjudicator.reportEquivocation(dave.account, a, b))).toMatch(/ReporterIsAuthor/);
     expect(await revertOf(f.adjudicator.reportEquivocation(f.relayer.account, a, b))).toMatch(/NotParticipant/);
     await f.adjudicator.reportEquivocation(alice.account, a, b);
     expect(await f.adjudicator.bondOf(f.channelId, dave.address)).toBe(0n);
     expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(2n * BOND);
-    expect(await revertOf(f.adjudicator.reportEquivocation(bob.account, a, b))).toMatch(/NotEquivocation/); // once
+    expect(await revertOf(f.adjudicator.reportEquivocation(bob.account, a, b))).toMatch(/AlreadyReported/); // once
 
     // Tendermint: carol prevotes two different values at one height and round
     const vote = (valueId: string): VoteMessage => ({ channelId: f.channelId, height: 3, round: 1, voteType: VOTE_TYPE_PREVOTE, valueId: `0x${valueId.repeat(32)}` as Hex });
     const sv = (m: VoteMessage): { vote: VoteMessage; signature: Hex } => ({ vote: m, signature: toHex(carol.signer.sign(voteDigest(sep, m))) });
-    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0c"))))).toMatch(/NotEquivocation/);
-    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv({ ...vote("0d"), round: 2 })))).toMatch(/NotEquivocation/);
+    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0c"))))).toMatch(/IdenticalMessages/);
+    expect(await revertOf(f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv({ ...vote("0d"), round: 2 })))).toMatch(/NotSameSlot/);
     await f.adjudicator.reportVoteEquivocation(bob.account, sv(vote("0c")), sv(vote("0d")));
     expect(await f.adjudicator.bondOf(f.channelId, carol.address)).toBe(0n);
     expect(await f.adjudicator.bondOf(f.channelId, bob.address)).toBe(2n * BOND);
+    // slashing moves bonds between participants: the channel's bond pot is unchanged
+    expect(await f.adjudicator.bondHoldings(f.channelId)).toBe(4n * BOND);
+    // a bond above MAX_BOND_WEI (2^96 − 1: 64 of them still fit one participant's uint128) is refused
+    const config = { participants: f.parties.map((p) => ({ address: p.address, roles: ["Trader" as const] })), quorum: 3, disputeWindowSeconds: WINDOW, tokens: [ETH_ADDRESS] };
+    await expect(f.adjudicator.open(f.relayer.account, { ...config, bondWei: 2n ** 96n })).rejects.toThrow(/bondWei must be in/);
+    const sorted = f.parties.map((p) => p.address.toLowerCase()).sort();
+    const rawOpen = (bondWei: bigint): Promise<unknown> => f.adjudicator.send(f.relayer.account, "open", [sorted, sorted.map(() => 1), 3, BigInt(WINDOW), bondWei, [ETH_ADDRESS]]);
+    expect(await revertOf(rawOpen(2n ** 96n))).toMatch(/InvalidConfig\(bondWei\)/);
+    await rawOpen(2n ** 96n - 1n);
+    await f.adjudicator.open(f.relayer.account, { ...config, bondWei: 2n ** 96n - 1n });
   });
 });
 
@@ -252,7 +263,7 @@ describe("solvency and the lone exit", () => {
       participants: f.parties.map((p) => ({ address: p.address, roles: ["Trader"] })),
       quorum: 3,
       disputeWindowSeconds: WINDOW,
-      bond: 0n,
+      bondWei: 0n,
       tokens: [f.usdc.address],
     });
     await f.adjudicator.deposit(bob.account, other, f.usdc.address, 700_000_000n, bob.address);
@@ -264,7 +275,7 @@ describe("solvency and the lone exit", () => {
     ];
     const cp = { channelId: f.channelId, height: 1, stateRoot: f.engine.stateRoot() as Hex, exitRoot: exitRoot(leaves) as Hex, time: 1 };
     await f.adjudicator.proposeSettlement(alice.account, f.channelId, certificate(f, cp));
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     await f.adjudicator.finalizeSettlement(alice.account, f.channelId);
     const before = await f.usdc.balanceOf(alice.address);
     const paidAlice = await f.adjudicator.claim(f.relayer.account, f.channelId, { leaf: leaves[0]!, proof: exitProof(leaves, 0) as Hex[] });
@@ -275,6 +286,76 @@ describe("solvency and the lone exit", () => {
     // the other channel's 700 USDC are untouched and the contract still holds them
     expect(await f.adjudicator.holdings(other, f.usdc.address)).toBe(700_000_000n);
     expect(await f.usdc.balanceOf(f.adjudicator.address)).toBe(700_000_000n);
+  });
+
+  it("cooperativeCloseAndPay on a tree promising more than was deposited pays at most the holdings, leaf by leaf", async () => {
+    const f = await funded();
+    const [alice, bob, carol] = f.parties as [Fixture["parties"][0], Fixture["parties"][0], Fixture["parties"][0]];
+    // a buggy exit tree signed by all: 5,000 USDC promised where 3,500 were deposited
+    const usdc = f.usdc.address.toLowerCase();
+    const leaves: ExitLeaf[] = [
+      { account: "a", accountAddress: alice.address.toLowerCase(), token: "USDC", tokenAddress: usdc, amount: 3_000_000_000n, withdrawn: 0n },
+      { account: "b", accountAddress: bob.address.toLowerCase(), token: "USDC", tokenAddress: usdc, amount: 2_000_000_000n, withdrawn: 0n },
+      { account: "c", accountAddress: carol.address.toLowerCase(), token: "ETH", tokenAddress: ETH_ADDRESS, amount: 10n ** 18n, withdrawn: 0n },
+    ];
+    const cp = { channelId: f.channelId, height: 1, stateRoot: f.engine.stateRoot() as Hex, exitRoot: exitRoot(leaves) as Hex, time: 1 };
+    const all = signClose(f.adjudicator.domainSeparator, cp, f.parties.map((p) => p.signer));
+    const bobBefore = await f.usdc.balanceOf(bob.address);
+    const tx = await f.adjudicator.cooperativeCloseAndPay(f.relayer.account, f.channelId, cp, all, leaves);
+    // alice's 3,000 in full, bob the 500 left and not a unit more, carol's ETH in full
+    expect(tx.amounts).toEqual([3_000_000_000n, 500_000_000n, 10n ** 18n]);
+    expect(await f.usdc.balanceOf(bob.address)).toBe(bobBefore + 500_000_000n);
+    expect(await f.adjudicator.holdings(f.channelId, f.usdc.address)).toBe(0n);
+    expect(await f.adjudicator.holdings(f.channelId, ETH_ADDRESS)).toBe(0n);
+    // what the contract still holds is the bonds, and its balances cover exactly that
+    expect(await f.adjudicator.totalHeld(f.usdc.address)).toBe(0n);
+    expect(await f.adjudicator.bondHoldings(f.channelId)).toBe(4n * BOND);
+    expect(await f.adjudicator.totalHeld(ETH_ADDRESS)).toBe(4n * BOND);
+    expect(await f.chain.publicClient.getBalance({ address: f.adjudicator.address })).toBe(4n * BOND);
+  });
+
+  it("a token whose balance shrinks under the contract stops its own payouts (BalanceBelowHoldings) until made good; ETH keeps paying", async () => {
+    const relayer = party("relayer");
+    const [alice, bob] = [party("alice"), party("bob")];
+    for (const p of [relayer, alice, bob]) await chain.fund(p.address, 10n ** 19n);
+    const { client: adj } = await AdjudicatorClient.deploy(chain, relayer.account);
+    const evil = await Erc20Client.deploy(chain, relayer.account, "", "", 18, "MaliciousToken");
+    const { channelId } = await adj.open(relayer.account, {
+      participants: [alice, bob].map((p) => ({ address: p.address, roles: ["Trader"] })),
+      quorum: 2,
+      disputeWindowSeconds: WINDOW,
+      bondWei: 0n,
+      tokens: [ETH_ADDRESS, evil.address],
+    });
+    await evil.mint(relayer.account, alice.address, 1_000n);
+    await evil.approve(alice.account, adj.address, 1_000n);
+    await adj.deposit(alice.account, channelId, evil.address, 600n, alice.address);
+    await adj.deposit(bob.account, channelId, ETH_ADDRESS, 10n ** 18n, bob.address);
+    const engine = new Engine();
+    ok(engine.createToken({ symbol: "ETH", decimals: 18, address: ETH_ADDRESS }));
+    ok(engine.createToken({ symbol: "EVIL", decimals: 18, address: evil.address }));
+    for (const p of [alice, bob]) ok(engine.createAccount({ account: p.address, address: p.address }));
+    ok(engine.deposit({ account: alice.address, token: "EVIL", amount: 600n }));
+    ok(engine.deposit({ account: bob.address, token: "ETH", amount: 10n ** 18n }));
+    ok(engine.transfer({ from: alice.address, to: bob.address, token: "EVIL", amount: 400n }));
+    const cp = { channelId, height: 1, stateRoot: engine.stateRoot() as Hex, exitRoot: engine.exitRoot() as Hex, time: 1 };
+    await adj.cooperativeClose(relayer.account, channelId, cp, signClose(adj.domainSeparator, cp, [alice.signer, bob.signer]));
+    const exits = leavesWithProofs(engine);
+    const bobEvil = exits.find((e) => e.leaf.accountAddress === bob.address && e.leaf.token === "EVIL")!;
+    const bobEth = exits.find((e) => e.leaf.accountAddress === bob.address && e.leaf.token === "ETH")!;
+    expect(await adj.totalHeld(evil.address)).toBe(600n);
+    // the token takes 100 away from the adjudicator: it now has 500 of the 600 it holds for channels
+    await evil.send(relayer.account, "seize", [adj.address, 100n]);
+    expect(await revertOf(adj.claim(relayer.account, channelId, bobEvil))).toMatch(/BalanceBelowHoldings\(0x[0-9a-fA-F]{40}, 500, 600\)/);
+    expect(await adj.paid(channelId, bob.address, evil.address)).toBe(0n);
+    expect(await adj.holdings(channelId, evil.address)).toBe(600n);
+    // the shortfall is the token's alone: ETH pays
+    expect((await adj.claim(relayer.account, channelId, bobEth)).amount).toBe(10n ** 18n);
+    // once the balance covers the holdings again, the payout goes through
+    await evil.mint(relayer.account, adj.address, 100n);
+    expect((await adj.claim(relayer.account, channelId, bobEvil)).amount).toBe(400n);
+    expect(await adj.totalHeld(evil.address)).toBe(200n);
+    expect(await evil.balanceOf(adj.address)).toBe(200n);
   });
 
   it("one honest participant exits alone with the last certificate after all others vanish", async () => {
@@ -289,14 +370,17 @@ describe("solvency and the lone exit", () => {
     // from here on only alice sends transactions
     const before = await f.usdc.balanceOf(alice.address);
     await f.adjudicator.proposeSettlement(alice.account, f.channelId, cert);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     await f.adjudicator.finalizeSettlement(alice.account, f.channelId);
     const c = await f.adjudicator.claim(alice.account, f.channelId, exit);
     expect(c.amount).toBe(823_456_789n);
     expect(await f.usdc.balanceOf(alice.address)).toBe(before + 823_456_789n);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     const r = await f.adjudicator.reclaimBond(alice.account, f.channelId);
     expect(r.gasUsed).toBeGreaterThan(0n);
+    expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(0n);
+    expect(await f.adjudicator.bondHoldings(f.channelId)).toBe(3n * BOND);
+    expect(await revertOf(f.adjudicator.reclaimBond(alice.account, f.channelId))).toMatch(/NothingToPay/);
     // the vanished participants' funds stay claimable for them
     expect(await f.adjudicator.holdings(f.channelId, f.usdc.address)).toBe(3_500_000_000n - 823_456_789n);
     expect(await f.adjudicator.holdings(f.channelId, ETH_ADDRESS)).toBe(10n ** 18n);

@@ -64,7 +64,7 @@ export async function setup(opts: { rpcUrl?: string; names?: string[]; chain?: S
     participants: parties.map((p) => ({ address: p.address, roles: ["Trader", "MarketMaker"] })),
     quorum: Math.floor((2 * n) / 3) + 1,
     disputeWindowSeconds: WINDOW,
-    bond: BOND,
+    bondWei: BOND,
     tokens: [ETH_ADDRESS, usdc.address],
   });
   for (const p of parties) {

@@ -83,7 +83,7 @@ async function openChannel(members: readonly Party[]): Promise<Hex> {
     participants: members.map((p) => ({ address: p.address, roles: ["Trader", "MarketMaker"] })),
     quorum: 3,
     disputeWindowSeconds: 3600,
-    bond: 0n,
+    bondWei: 0n,
     tokens: [ETH_ADDRESS, f.usdc.address],
   });
   return channelId;
@@ -202,7 +202,7 @@ describe("moveReceipt: a certified receipt moves holdings from the source channe
     // a source or destination that is no channel here; a channel to itself
     const none = `0x${"ee".repeat(32)}` as Hex;
     expect(await revertOf(rawMove(A.id, none, good, { ...leaf, toChannel: none }, p))).toMatch(/WrongStatus\(0\)/);
-    expect(await revertOf(rawMove(A.id, A.id, good, { ...leaf, toChannel: A.id }, p))).toMatch(/WrongChannel/);
+    expect(await revertOf(rawMove(A.id, A.id, good, { ...leaf, toChannel: A.id }, p))).toMatch(/MoveToSameChannel/);
     expect(await revertOf(rawMove(none, B.id, good, leaf, p))).toMatch(/WrongStatus\(0\)/);
     // nothing moved, and A's stored checkpoint is still the empty one
     await expectHoldings(USDC(1500), USDC(200));

@@ -104,7 +104,7 @@ describe("settlement against `hardhat node` over JSON-RPC", () => {
     await watcher.stop();
     expect(watcher.deposits.map((d) => d.amount)).toEqual([4_000_000_000n, 2n * 10n ** 18n, 1_000_000_000n]);
     expect((await f.adjudicator.channel(f.channelId)).height).toBe(2n);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     await f.adjudicator.finalizeSettlement(dave.account, f.channelId);
     const ethBefore = await f.chain.publicClient.getBalance({ address: bob.address });
     for (const e of exits) {

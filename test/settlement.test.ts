@@ -103,7 +103,7 @@ describe("adjudicator lifecycle on the embedded EVM", () => {
     expect(view.height).toBe(3n);
     expect(view.exitRoot).toBe(cp3.exitRoot);
     expect(await revertOf(f.adjudicator.finalizeSettlement(alice.account, f.channelId))).toMatch(/DisputeWindowOpen/);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     await f.adjudicator.finalizeSettlement(alice.account, f.channelId);
     expect((await f.adjudicator.channel(f.channelId)).status).toBe("Finalized");
 
@@ -135,7 +135,7 @@ describe("adjudicator lifecycle on the embedded EVM", () => {
     expect(claimedUsdc + 1_000_000_000n).toBeLessThanOrEqual(9_000_000_000n);
     // bonds come back one window after finalization (late equivocation reports can still slash)
     expect(await revertOf(f.adjudicator.reclaimBond(alice.account, f.channelId))).toMatch(/BondLocked/);
-    await f.chain.increaseTime(WINDOW);
+    await f.chain.increaseTimeSeconds(WINDOW);
     const r = await f.adjudicator.reclaimBond(alice.account, f.channelId);
     expect(r.gasUsed).toBeGreaterThan(0n);
     expect(await f.adjudicator.bondOf(f.channelId, alice.address)).toBe(0n);

@@ -10,7 +10,7 @@ import type { Op } from "../src/core/ops.js";
 import { channelIdOf, testSigner } from "../src/cli/sim.js";
 import { MultiPartyChannel } from "../src/node/channel.js";
 import { SimNetwork } from "../src/sync/simNetwork.js";
-import { MemoryLogger } from "../src/sync/transport.js";
+import { MemoryLogger } from "../src/runtime/transport.js";
 import { handshakeDigest, WsTransport } from "../src/sync/wsTransport.js";
 
 const signers = [0, 1, 2].map((i) => testSigner(i, "semilattice/ws-test"));

@@ -13,11 +13,13 @@
  * - `seq` and `timestamp` (ms since the Unix epoch, set by the author) are uint64 on the wire and
  *   safe integers here.
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { createHash } from "node:crypto";
 import { keccak256 } from "../core/keccak.js";
 import type { Op } from "../core/ops.js";
 import { DEFAULT_CODEC_LIMITS, encodeBatch, encodePayload, type CodecLimits } from "./codec.js";
-import { recoverAddress, type Hex, type Signer } from "./identity.js";
+import { parseHex, toHex, type Hex } from "../runtime/bytes.js";
+import { recoverAddress, type Signer } from "./identity.js";
 
 export interface BatchHeader {
   /** bytes32, 0x-hex lower-case. */
@@ -67,13 +69,11 @@ const enc = new TextEncoder();
 const DOMAIN_TYPEHASH = keccak256(enc.encode("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
 const BATCH_TYPEHASH = keccak256(enc.encode("Batch(bytes32 channelId,address author,uint64 seq,bytes32[] parents,bytes32 payloadDigest,uint64 timestamp)"));
 
-export class BatchError extends Error {
+export class BatchError extends SemilatticeError {
   override readonly name = "BatchError";
-  constructor(
-    readonly code: "INVALID_HEADER" | "BAD_SIGNATURE" | "BAD_PAYLOAD_DIGEST" | "WRONG_CHANNEL",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "INVALID_HEADER" | "BAD_SIGNATURE" | "BAD_PAYLOAD_DIGEST" | "WRONG_CHANNEL";
+  constructor(code: "INVALID_HEADER" | "BAD_SIGNATURE" | "BAD_PAYLOAD_DIGEST" | "WRONG_CHANNEL", message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
@@ -111,10 +111,7 @@ export function batchDigest(separator: Uint8Array, header: BatchHeader): Uint8Ar
   return keccak256(m);
 }
 
-/** 0x-hex of bytes. */
-export function toHex(b: Uint8Array): Hex {
-  return ("0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")) as Hex;
-}
+export { toHex };
 
 /** SHA-256 of payload bytes, 0x-hex. */
 export function payloadDigestOf(payload: Uint8Array): Hex {
@@ -180,8 +177,7 @@ function uint256(v: bigint): Uint8Array {
 }
 
 function hexTo(hex: string, n: number): Uint8Array {
-  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !/^0x[0-9a-fA-F]*$/.test(hex)) {
-    throw new BatchError("INVALID_HEADER", `expected 0x + ${2 * n} hex digits, got ${String(hex)}`);
-  }
-  return Buffer.from(hex.slice(2), "hex");
+  const bytes = parseHex(hex, n);
+  if (bytes === undefined) throw new BatchError("INVALID_HEADER", `expected 0x + ${2 * n} hex digits, got ${String(hex)}`);
+  return bytes;
 }

@@ -33,8 +33,8 @@
  *   order. `base` is re-cloned every {@link REBASE_HEIGHTS} heights or {@link REBASE_OPS} ops, so a
  *   clone costs O(state) once per many heights and a rebuild replays a bounded number of ops.
  *   (Before: one full engine clone per height per replica; `npm run bench -- --only consensus`.)
- * - **Deposits** (issue 5: "the channel credits it with an op that names the record; a correct
- *   replica accepts that op only when the record exists on chain and was not credited before"; see
+ * - **Deposits** (DESIGN §5: the channel credits a deposit record with an op that names it; a
+ *   correct replica accepts that op only when the record exists on chain and was not credited; see
  *   `deposits.ts`): a value lists records with consecutive ids starting at the final engine's
  *   `depositsCredited`, at most `maxDepositsPerCheckpoint`. The proposer lists records next, next+1, …
  *   while its `deposits` source has them confirmed and the engine accepts them. A validator requires
@@ -66,7 +66,7 @@
 import { keccak256 } from "../core/keccak.js";
 import { Engine } from "../core/engine.js";
 import type { Result } from "../core/results.js";
-import { invariant } from "../core/errors.js";
+import { invariant, SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { cloneEngine } from "../core/snapshot.js";
 import { domainSeparator, toHex } from "./batch.js";
 import { depositsDigest, sameDeposit, wellFormedDeposits, MAX_DEPOSITS_PER_CHECKPOINT, type DepositRecord, type DepositSource } from "./deposits.js";
@@ -133,6 +133,13 @@ export interface CheckpointerOptions {
   /** … or this many ops applied since (default 50,000): bounds the replay of a rebuild. */
   rebaseOps?: number;
   /**
+   * Decided heights whose proofs, checkpoints, signatures, certificates and final op results are
+   * kept (default 4096): older ones are dropped as each height is decided, so memory does not grow
+   * with the channel's history. The latest certificate is always kept. A peer more than this many
+   * heights behind gets no decision proof from this replica.
+   */
+  historyHeights?: number;
+  /**
    * Write-ahead log: called synchronously with each entry **before** the message it records is sent
    * (own proposals and votes) and at each decision and certificate. A node that must survive a
    * crash writes them durably and passes them back as `restore` (see {@link CheckpointWalEntry}).
@@ -158,13 +165,11 @@ export type CheckpointWalEntry =
   | { kind: "certificate"; certificate: CheckpointCertificate };
 
 export type CheckpointErrorCode = "INVALID_VALUE" | "NOT_A_PARTICIPANT" | "INVALID_CONFIG";
-export class CheckpointError extends Error {
+export class CheckpointError extends SemilatticeError {
   override readonly name = "CheckpointError";
-  constructor(
-    readonly code: CheckpointErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: CheckpointErrorCode;
+  constructor(code: CheckpointErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
@@ -194,6 +199,8 @@ const REBASE_OPS = 50_000;
 const NO_VALUE = "0x" as Hex;
 /** Most distinct proposed values kept per height (accepted proposals only: ≤ maxProposalsPerRound per round). */
 const MAX_VALUES = 256;
+/** Default {@link CheckpointerOptions.historyHeights}. */
+export const DEFAULT_HISTORY_HEIGHTS = 4096;
 
 /** Structural check of a value from the wire; throws CheckpointError INVALID_VALUE. */
 export function checkValue(v: CheckpointValue, maxHeads: number, maxDeposits = MAX_DEPOSITS_PER_CHECKPOINT): void {
@@ -247,9 +254,15 @@ export class Checkpointer {
   /** The copy of this height's final state given to readers (dropped at the next decision). */
   private finalView: Engine | undefined;
   private finalHeads: Hex[] = [];
+  /** Final batch ids and the height that made each final: one entry per batch of the replica's DAG. */
   private readonly finalSet = new Set<Hex>();
   private readonly finalHeight = new Map<Hex, number>();
+  /** Final op results, for the last `historyHeights` heights (`finalOrders` says which ids to drop). */
   private readonly finalResults = new Map<Hex, Result[]>();
+  private readonly finalOrders = new Map<number, Hex[]>();
+  /** Heights below this have been pruned from the per-height maps. */
+  private prunedBelow = 0;
+  private latestCertificate_: CheckpointCertificate | undefined;
   private lastTime = 0;
   private lastDecisionAt: number;
   private height_ = 0;
@@ -280,9 +293,10 @@ export class Checkpointer {
       rebaseHeights: REBASE_HEIGHTS,
       rebaseOps: REBASE_OPS,
       maxDepositsPerCheckpoint: MAX_DEPOSITS_PER_CHECKPOINT,
+      historyHeights: DEFAULT_HISTORY_HEIGHTS,
       ...options,
     };
-    for (const k of ["checkpointIntervalMs", "maxDriftMs", "maxMissing", "maxHeads", "retransmitMs", "rebaseHeights", "rebaseOps", "maxDepositsPerCheckpoint"] as const) {
+    for (const k of ["checkpointIntervalMs", "maxDriftMs", "maxMissing", "maxHeads", "retransmitMs", "rebaseHeights", "rebaseOps", "maxDepositsPerCheckpoint", "historyHeights"] as const) {
       const min = k === "checkpointIntervalMs" || k === "maxDriftMs" ? 0 : 1;
       if (!Number.isSafeInteger(this.o[k]) || this.o[k] < min) throw new CheckpointError("INVALID_CONFIG", `${k} must be an integer ≥ ${min}`);
     }
@@ -347,9 +361,7 @@ export class Checkpointer {
   }
   /** The certificate of the highest height certified here. */
   latestCertificate(): CheckpointCertificate | undefined {
-    let best: CheckpointCertificate | undefined;
-    for (const c of this.certificates.values()) if (best === undefined || c.checkpoint.height > best.checkpoint.height) best = c;
-    return best;
+    return this.latestCertificate_;
   }
   /** Batch ids some proposal needs that this replica does not hold: fetch them through sync. */
   missing(): Hex[] {
@@ -700,10 +712,12 @@ export class Checkpointer {
       this.redoOps = 0;
     }
     for (const id of applied.order) {
+      invariant(!this.finalSet.has(id), `batch ${id} made final twice`);
       this.finalSet.add(id);
       this.finalHeight.set(id, v.height);
       this.finalResults.set(id, applied.results.get(id)!);
     }
+    this.finalOrders.set(v.height, applied.order);
     this.finalHeads = [...v.heads];
     // the replica's tentative state shows the credited funds from now on (Replica.creditDeposits)
     if (v.deposits.length > 0) this.replica.creditDeposits(v.deposits);
@@ -712,6 +726,7 @@ export class Checkpointer {
     this.proofs.set(v.height, { value: v, messages });
     const checkpoint: CheckpointMessage = { channelId: this.channelId, height: v.height, stateRoot: v.stateRoot, exitRoot: v.exitRoot, time: v.timeMs };
     this.decidedCheckpoints.set(v.height, checkpoint);
+    this.pruneHistory(v.height);
     if (live) for (const cb of this.decideListeners) cb(v, this.lastDecisionAt, round);
     // next height (the paper's L52–L54)
     this.height_ = v.height + 1;
@@ -740,11 +755,41 @@ export class Checkpointer {
     this.maybeStart();
   }
 
+  private addCertificate(cert: CheckpointCertificate): void {
+    const height = cert.checkpoint.height;
+    if (height < this.prunedBelow) return;
+    this.certificates.set(height, cert);
+    const previous = this.latestCertificate_;
+    if (previous !== undefined && height <= previous.checkpoint.height) return;
+    this.latestCertificate_ = cert;
+    // a latest certificate kept past the history window goes once a newer one exists
+    if (previous !== undefined && previous.checkpoint.height < this.prunedBelow) this.certificates.delete(previous.checkpoint.height);
+  }
+
+  /**
+   * Drops what is kept per height for heights more than `historyHeights` below `decided` (see
+   * {@link CheckpointerOptions.historyHeights}); each height is visited once.
+   */
+  private pruneHistory(decided: number): void {
+    const end = decided - this.o.historyHeights + 1;
+    for (; this.prunedBelow < end; this.prunedBelow++) {
+      const h = this.prunedBelow;
+      this.proofs.delete(h);
+      this.decidedCheckpoints.delete(h);
+      this.signatures.delete(h);
+      this.verifiedSigners.delete(h);
+      if (this.certificates.get(h) !== this.latestCertificate_) this.certificates.delete(h);
+      for (const id of this.finalOrders.get(h) ?? []) this.finalResults.delete(id);
+      this.finalOrders.delete(h);
+    }
+    invariant(this.proofs.size <= this.o.historyHeights, `${this.proofs.size} decision proofs kept, at most ${this.o.historyHeights}`);
+  }
+
   private onSignature(w: Extract<CheckpointWire, { kind: "signature" }>): void {
     if (!this.participants.includes(w.signer)) return;
     let sigs = this.signatures.get(w.height);
     if (sigs === undefined) {
-      if (w.height > this.height_ + 1 || this.certificates.has(w.height)) return;
+      if (w.height > this.height_ + 1 || w.height < this.prunedBelow || this.certificates.has(w.height)) return;
       this.signatures.set(w.height, (sigs = new Map()));
     }
     if (sigs.has(w.signer)) return;
@@ -771,7 +816,8 @@ export class Checkpointer {
     this.verifiedSigners.delete(height);
     good.sort((a, b) => (a.signer < b.signer ? -1 : 1));
     const cert: CheckpointCertificate = { checkpoint: cp, heads: this.proofs.get(height)!.value.heads, signatures: good.slice(0, this.q) };
-    this.certificates.set(height, cert);
+    invariant(cert.signatures.length === this.q && cert.signatures.every((x, i) => i === 0 || cert.signatures[i - 1]!.signer < x.signer), "a certificate has q signatures by distinct signers in ascending order");
+    this.addCertificate(cert);
     this.signatures.delete(height);
     this.o.persist?.({ kind: "certificate", certificate: cert });
     for (const cb of this.listeners) cb(cert);
@@ -789,7 +835,7 @@ export class Checkpointer {
     for (const e of entries) {
       if (e.kind === "decided") decided.set(e.value.height, e);
       else if (e.kind === "signed") signed.push(e);
-      else if (e.kind === "certificate") this.certificates.set(e.certificate.checkpoint.height, e.certificate);
+      else if (e.kind === "certificate") this.addCertificate(e.certificate);
     }
     for (let h = 0; decided.has(h); h++) {
       const d = decided.get(h)!;

@@ -18,6 +18,7 @@
  * Digests are computed with @noble/hashes keccak (no viem on the hot path); the tests check them
  * against viem's `hashTypedData` with exactly these type definitions.
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { keccak256 } from "../core/keccak.js";
 import type { Hex } from "./identity.js";
 
@@ -98,9 +99,12 @@ export interface VoteMessage {
 }
 
 /** Malformed field in a typed-data message. */
-export class TypedDataError extends Error {
+export class TypedDataError extends SemilatticeError {
   override readonly name = "TypedDataError";
-  readonly code = "INVALID_TYPED_DATA" as const;
+  declare readonly code: "INVALID_TYPED_DATA";
+  constructor(message: string, parameters?: SemilatticeErrorParameters) {
+    super("INVALID_TYPED_DATA", message, parameters);
+  }
 }
 
 const enc = new TextEncoder();

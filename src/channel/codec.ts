@@ -36,10 +36,11 @@
  * Limits ({@link CodecLimits}): ops per batch, bytes per batch (checked before parsing), parents per
  * batch, bytes per string.
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { OP_TYPES, type Op, type OpType } from "../core/ops.js";
 import { RoleNames, type RoleName } from "../core/roles.js";
 import type { Batch, BatchHeader } from "./batch.js";
-import type { Hex } from "./identity.js";
+import { ByteReader, ByteWriter, parseHex, type BytesFail, type Hex } from "../runtime/bytes.js";
 
 export type CodecErrorCode =
   | "TRUNCATED"
@@ -54,13 +55,11 @@ export type CodecErrorCode =
   | "UNKNOWN_FIELD";
 
 /** Malformed, non-canonical, oversized or unencodable input. `code` is stable; `message` says where. */
-export class CodecError extends Error {
+export class CodecError extends SemilatticeError {
   override readonly name = "CodecError";
-  constructor(
-    readonly code: CodecErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: CodecErrorCode;
+  constructor(code: CodecErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
@@ -286,192 +285,25 @@ for (const type of OP_TYPES) {
   ALLOWED_KEYS[type] = new Set(["type", ...fields.map((f) => f.name)]);
 }
 
-/* ───────────────────────────── writer ───────────────────────────── */
+/* ───────────────────────────── writer and reader ───────────────────────────── */
 
-const utf8 = new TextEncoder();
-const utf8Fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Byte-level failures of the shared reader and writer, as {@link CodecError}s of the same code. */
+const codecFail: BytesFail = (code, message) => new CodecError(code, message);
 
-/** Growable byte buffer. */
-export class Writer {
-  private buf = new Uint8Array(1024);
-  length = 0;
-
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.length + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = v;
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
-  }
-  varint(v: number): void {
-    this.ensure(8);
-    while (v >= 0x80) {
-      this.buf[this.length++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.length++] = v;
-  }
-  u64(v: number): void {
-    this.ensure(8);
-    const hi = Math.floor(v / 0x1_0000_0000);
-    const lo = v >>> 0;
-    const b = this.buf;
-    const o = this.length;
-    b[o] = hi >>> 24;
-    b[o + 1] = (hi >>> 16) & 0xff;
-    b[o + 2] = (hi >>> 8) & 0xff;
-    b[o + 3] = hi & 0xff;
-    b[o + 4] = lo >>> 24;
-    b[o + 5] = (lo >>> 16) & 0xff;
-    b[o + 6] = (lo >>> 8) & 0xff;
-    b[o + 7] = lo & 0xff;
-    this.length += 8;
-  }
-  /** Non-negative bigint < 2^256: length byte + minimal big-endian magnitude. */
-  big(v: bigint): void {
-    if (v === 0n) return this.u8(0);
-    let hex = v.toString(16);
-    if (hex.length % 2 === 1) hex = "0" + hex;
-    const n = hex.length / 2;
-    this.ensure(1 + n);
-    this.buf[this.length++] = n;
-    for (let i = 0; i < n; i++) this.buf[this.length++] = parseInt(hex.substr(2 * i, 2), 16);
-  }
-  str(s: string): void {
-    let ascii = true;
-    for (let i = 0; i < s.length; i++) {
-      if (s.charCodeAt(i) >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      this.varint(s.length);
-      this.ensure(s.length);
-      for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
-      return;
-    }
-    const b = utf8.encode(s);
-    this.varint(b.length);
-    this.bytes(b);
-  }
-  /** A copy of the bytes written. */
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
+/** Growable byte buffer (the shared {@link ByteWriter}, failing with {@link CodecError}). */
+export class Writer extends ByteWriter {
+  constructor() {
+    super(codecFail);
   }
 }
 
-/* ───────────────────────────── reader ───────────────────────────── */
-
-/** Cursor over untrusted bytes; every read checks bounds and canonical form. */
-export class Reader {
-  pos = 0;
+/** Cursor over untrusted bytes (the shared {@link ByteReader}, failing with {@link CodecError}, under `limits`). */
+export class Reader extends ByteReader {
   constructor(
-    readonly buf: Uint8Array,
+    buf: Uint8Array,
     readonly limits: CodecLimits,
-  ) {}
-
-  need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new CodecError("TRUNCATED", `${what}: needs ${n} bytes at offset ${this.pos}, input ends at ${this.buf.length}`);
-  }
-  u8(what: string): number {
-    this.need(1, what);
-    return this.buf[this.pos++]!;
-  }
-  bytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  hex(n: number, what: string): Hex {
-    const b = this.bytes(n, what);
-    return ("0x" + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")) as Hex;
-  }
-  varint(what: string): number {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (i >= 8) throw new CodecError("OUT_OF_RANGE", `${what}: varint longer than 8 bytes at offset ${this.pos}`);
-      const b = this.u8(what);
-      value += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) {
-        if (b === 0 && i > 0) throw new CodecError("NON_CANONICAL", `${what}: varint has a redundant zero group at offset ${this.pos - 1}`);
-        break;
-      }
-      scale *= 0x80;
-    }
-    if (value > Number.MAX_SAFE_INTEGER) throw new CodecError("OUT_OF_RANGE", `${what}: ${value} exceeds 2^53-1`);
-    return value;
-  }
-  u64(what: string): number {
-    this.need(8, what);
-    const b = this.buf;
-    const o = this.pos;
-    const hi = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-    const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
-    if (hi > 0x1fffff) throw new CodecError("OUT_OF_RANGE", `${what}: uint64 at offset ${o} exceeds 2^53-1`);
-    this.pos += 8;
-    return hi * 0x1_0000_0000 + lo;
-  }
-  big(what: string): bigint {
-    const n = this.u8(what);
-    if (n === 0) return 0n;
-    if (n > 32) throw new CodecError("OUT_OF_RANGE", `${what}: bigint of ${n} bytes exceeds 32`);
-    this.need(n, what);
-    if (this.buf[this.pos] === 0) throw new CodecError("NON_CANONICAL", `${what}: bigint has a leading zero byte at offset ${this.pos}`);
-    let v = 0n;
-    let i = 0;
-    // 6 bytes at a time through a safe integer, then one bigint step
-    for (; i + 6 <= n; i += 6) {
-      const o = this.pos + i;
-      const chunk = this.buf[o]! * 0x100_0000_0000 + this.buf[o + 1]! * 0x1_0000_0000 + ((this.buf[o + 2]! << 24) >>> 0) + (this.buf[o + 3]! << 16) + (this.buf[o + 4]! << 8) + this.buf[o + 5]!;
-      v = (v << 48n) | BigInt(chunk);
-    }
-    for (; i < n; i++) v = (v << 8n) | BigInt(this.buf[this.pos + i]!);
-    this.pos += n;
-    return v;
-  }
-  str(what: string): string {
-    const n = this.varint(what);
-    if (n > this.limits.maxStringBytes) throw new CodecError("TOO_LARGE", `${what}: string of ${n} bytes exceeds the limit ${this.limits.maxStringBytes}`);
-    this.need(n, what);
-    const start = this.pos;
-    const end = start + n;
-    const b = this.buf;
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (b[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    let s: string;
-    if (ascii) {
-      s = Buffer.from(b.buffer, b.byteOffset + start, n).toString("latin1");
-    } else {
-      try {
-        s = utf8Fatal.decode(b.subarray(start, end));
-      } catch {
-        throw new CodecError("INVALID_UTF8", `${what}: invalid UTF-8 at offset ${start}`);
-      }
-      if (s.charCodeAt(0) === 0xfeff) throw new CodecError("NON_CANONICAL", `${what}: string starts with a byte-order mark`);
-    }
-    this.pos = end;
-    return s;
-  }
-  end(what: string): void {
-    if (this.pos !== this.buf.length) throw new CodecError("TRAILING_BYTES", `${what}: ${this.buf.length - this.pos} trailing bytes at offset ${this.pos}`);
+  ) {
+    super(buf, codecFail, limits.maxStringBytes);
   }
 }
 
@@ -766,10 +598,9 @@ export function decodeBatch(bytes: Uint8Array, limits: CodecLimits = DEFAULT_COD
 }
 
 function hexBytes(hex: string, n: number, what: string): Uint8Array {
-  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !/^0x[0-9a-fA-F]*$/.test(hex)) {
-    throw new CodecError("INVALID_FIELD", `${what} must be 0x + ${2 * n} hex digits`);
-  }
-  return Buffer.from(hex.slice(2), "hex");
+  const bytes = parseHex(hex, n);
+  if (bytes === undefined) throw new CodecError("INVALID_FIELD", `${what} must be 0x + ${2 * n} hex digits`);
+  return bytes;
 }
 
 function checkU64(v: number, what: string): number {

@@ -23,6 +23,7 @@
  * Cost: delivering a batch is O(parents × participants) (vector clock merge) plus O(1) map updates.
  * Memory: every delivered batch is kept (pruning below a final checkpoint comes with checkpoints).
  */
+import { invariant } from "../core/errors.js";
 import type { Batch, BatchHeader } from "./batch.js";
 import type { Hex } from "./identity.js";
 
@@ -275,7 +276,9 @@ export class HashDag {
     const clock = new Float64Array(this.participants.length);
     let maxTs = 0;
     for (const p of h.parents) {
-      const parent = this.nodes.get(p)!;
+      const parent = this.nodes.get(p);
+      // a batch is validated only once every parent is delivered (orphans wait in `waiting`)
+      if (parent === undefined) invariant(false, `batch ${cand.id} validated before its parent ${p} was delivered`);
       const pc = parent.clock;
       for (let i = 0; i < clock.length; i++) if (pc[i]! > clock[i]!) clock[i] = pc[i]!;
       if (parent.batch.header.timestamp > maxTs) maxTs = parent.batch.header.timestamp;

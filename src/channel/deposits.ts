@@ -1,8 +1,8 @@
 /**
- * On-chain deposits entering the channel through checkpoints (issue 5: "`deposit` of ERC-20 tokens
- * and ETH into a numbered deposit record (event emitted); the channel credits it with an op that names
- * the record; a correct replica accepts that op only when the record exists on chain and was not
- * credited before").
+ * On-chain deposits entering the channel through checkpoints (DESIGN §5: a `deposit` of ERC-20 tokens
+ * or ETH makes a numbered deposit record (an event); the channel credits it with an op that names
+ * the record, and a correct replica accepts that op only when the record exists on chain and was
+ * not credited before).
  *
  * - The op is the core's `creditDeposit {recordId, account, token, amount}` (`src/core/deposits.ts`):
  *   the engine credits records once each, consecutively from 0 ("not credited before").

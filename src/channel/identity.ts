@@ -14,13 +14,15 @@
  * load ({@link secpBackend}); both are exposed as {@link nativeSecp} / {@link nobleSecp} so tests run
  * the same vectors through both and the benchmark can compare them (bench/channel-sig.ts).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { createRequire } from "node:module";
 import { secp256k1 as noble } from "@noble/curves/secp256k1.js";
 import { keccak256 } from "../core/keccak.js";
+import type { Hex } from "../runtime/bytes.js";
 import { type RoleName, RoleNames } from "../core/roles.js";
 
-/** 0x-prefixed hex string. Addresses are lower-case, 40 hex digits; digests 64. */
-export type Hex = `0x${string}`;
+/** 0x-prefixed hex string (the project's one `Hex`, from `runtime/bytes.ts`). Addresses are lower-case, 40 hex digits; digests 64. */
+export type { Hex };
 
 /** A channel participant: its address (lower-case) and the roles fixed when the channel opened. */
 export interface Participant {
@@ -29,13 +31,11 @@ export interface Participant {
 }
 
 /** Errors of this module: `code` is stable. */
-export class IdentityError extends Error {
+export class IdentityError extends SemilatticeError {
   override readonly name = "IdentityError";
-  constructor(
-    readonly code: "INVALID_KEY" | "INVALID_DIGEST" | "INVALID_ADDRESS" | "INVALID_ROLES",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "INVALID_KEY" | "INVALID_DIGEST" | "INVALID_ADDRESS" | "INVALID_ROLES";
+  constructor(code: "INVALID_KEY" | "INVALID_DIGEST" | "INVALID_ADDRESS" | "INVALID_ROLES", message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 

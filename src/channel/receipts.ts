@@ -17,6 +17,7 @@
  * the same participants, its digest names another channelId or domain, so the signatures recover to
  * other addresses).
  */
+import { SemilatticeError } from "../core/errors.js";
 import type { Engine } from "../core/engine.js";
 import type { CreditReceiptOp } from "../core/ops.js";
 import type { Rejected } from "../core/results.js";
@@ -80,11 +81,11 @@ export function creditReceiptFor(
   token: string,
   tokenInDest: string = token,
 ): CreditReceiptOp {
-  if (source.exitRoot() !== cert.checkpoint.exitRoot) throw new Error("creditReceiptFor: the source engine is not at the certified checkpoint");
+  if (source.exitRoot() !== cert.checkpoint.exitRoot) throw new SemilatticeError("NOT_AT_CHECKPOINT", "creditReceiptFor: the source engine is not at the certified checkpoint");
   const leaves = exitLeaves(source.state);
   const outbox = outboxLeaves(source.state);
   const index = outbox.findIndex((o) => o.toChannel === toChannel && o.account === account && o.token === token);
-  if (index < 0) throw new Error(`creditReceiptFor: ${account} sent no ${token} to ${toChannel} by height ${cert.checkpoint.height}`);
+  if (index < 0) throw new SemilatticeError("NO_RECEIPT", `creditReceiptFor: ${account} sent no ${token} to ${toChannel} by height ${cert.checkpoint.height}`);
   const cp = cert.checkpoint;
   return {
     type: "creditReceipt",

@@ -19,6 +19,7 @@
  * input from this machine is the timestamp its own batches carry (`now`, default `Date.now`), which is
  * part of the signed header and used for nothing in ordering or applying.
  */
+import { invariant, SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { Engine } from "../core/engine.js";
 import type { Op } from "../core/ops.js";
 import type { Result } from "../core/results.js";
@@ -74,13 +75,11 @@ export interface ChannelConfig {
 
 export type ChannelConfigErrorCode = "INVALID_CONFIG" | "GENESIS_REJECTED" | "NOT_A_PARTICIPANT";
 
-export class ChannelConfigError extends Error {
+export class ChannelConfigError extends SemilatticeError {
   override readonly name = "ChannelConfigError";
-  constructor(
-    readonly code: ChannelConfigErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: ChannelConfigErrorCode;
+  constructor(code: ChannelConfigErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
@@ -431,7 +430,7 @@ export class Replica {
     const result = this.dag.offer({ id: signed.id, batch: signed.batch, bytes: signed.bytes }, "self");
     if (result.delivered.length !== 1 || result.delivered[0]!.id !== signed.id) {
       // cannot happen for an honest signer (parents are delivered heads, seq follows them)
-      throw new Error(`own batch not delivered: ${result.rejected.map((r) => r.message).join("; ")}`);
+      invariant(false, `own batch not delivered: ${result.rejected.map((r) => r.message).join("; ")}`);
     }
     const results = this.onDelivered(result.delivered, result.equivocations, true).get(signed.id) ?? this.resultsOf(signed.id)!;
     return { id: signed.id, batch: signed.batch, bytes: signed.bytes, results };

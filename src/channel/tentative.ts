@@ -32,8 +32,8 @@
  * replaying the ops from the snapshot before q to the end: at most `snapshotIntervalOps` + (ops after
  * q) + (the gap around q, which for old positions grows with their age). A *very late* batch (one
  * whose parents are far back, e.g. from a participant that was offline) may land before every kept
- * snapshot but genesis: it then costs a replay of all ops — bounded, and correct; checkpoints (next
- * issue) fix the order below a final cut, which bounds it for good.
+ * snapshot but genesis: it then costs a replay of all ops — bounded, and correct; checkpoints
+ * (`checkpoint.ts`) fix the order below a final cut, which bounds it for good.
  *
  * **Measured limit** (bench/channel.ts, Coinbase books: ~22k objects): every replay restores by
  * cloning a snapshot, and in steady state with concurrent authors each reader sees about one reorder

@@ -2,7 +2,7 @@
  * Signature recovery off the main thread: a fixed pool of worker_threads that recover the signer
  * address of many (digest, signature) pairs in parallel.
  *
- * Why it exists (measured by bench/channel-sig.ts, numbers in the issue's closing note): a replica
+ * Why it exists (measured by bench/channel-sig.ts): a replica
  * verifies one signature per batch, and a sync burst delivers many batches at once; on the main
  * thread those recoveries are serial (~60 µs each with native libsecp256k1), while a pool of 2
  * workers on a 2-core machine verified 64–1000 signatures 1.2–1.8× faster even with the cores
@@ -19,6 +19,7 @@
  * answer is 21 bytes per item (1 = recovered, then the 20-byte address). Limits: at most
  * {@link MAX_POOL_SIZE} workers and {@link MAX_ITEMS_PER_CALL} items per call.
  */
+import { SemilatticeError } from "../core/errors.js";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import { signatureShapeOk, type Hex } from "./identity.js";
@@ -77,7 +78,7 @@ export class VerifyPool {
 
   /** `size` workers, 1..{@link MAX_POOL_SIZE}. Throws RangeError otherwise. */
   constructor(readonly size = 2) {
-    if (!Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) throw new RangeError(`pool size must be 1..${MAX_POOL_SIZE}`);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) throw new SemilatticeError("INVALID_CONFIG", `pool size must be 1..${MAX_POOL_SIZE}`);
     const base = createRequire(import.meta.url).resolve("@noble/hashes/sha3.js");
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { base } });

@@ -45,8 +45,9 @@ import type { CheckpointCertificate, Checkpointer } from "../channel/checkpoint.
 import { attachCheckpointer, muxTransport } from "../channel/consensus/attach.js";
 import { fromCheckpointCertificate, verifyCertificate } from "../settlement/certificate.js";
 import { loadUniswapEvents } from "../replay/uniswapData.js";
+import { quorum } from "../runtime/quorum.js";
 import { SimNetwork } from "../sync/simNetwork.js";
-import { stderrLogger, stderrWarnLogger, type Logger } from "../sync/transport.js";
+import { stderrLogger, stderrWarnLogger, type Logger } from "../runtime/transport.js";
 import { WsTransport } from "../sync/wsTransport.js";
 import { channelIdOf, coinbaseFlow, FlowDriver, splitBookFlow, testSigner, type FlowItem } from "./sim.js";
 
@@ -262,7 +263,7 @@ export function runChannelSim(plan: ChannelPlan, batchOps = DEMO_BATCH_OPS): Cha
   const cfg = first.channel.replica.config;
   const separator = domainSeparator({ chainId: cfg.chainId, verifyingContract: cfg.verifyingContract });
   const addresses = plan.participants.map((p) => p.address);
-  const q = Math.floor((2 * addresses.length) / 3) + 1;
+  const q = quorum(addresses.length);
   const verifies = (c: CheckpointCertificate): boolean => {
     try {
       return verifyCertificate(separator, fromCheckpointCertificate(c), addresses, q).length >= q;

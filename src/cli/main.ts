@@ -84,6 +84,50 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command("init")
+    .description(
+      "Write a node home: channel.json (the channel definition every participant shares: from --channel FILE or from the " +
+        "channel flags), node.json (this node's settings) and this participant's key as an Ethereum V3 keystore (scrypt), " +
+        "encrypted with the password from --password-file or $SEMILATTICE_PASSWORD. Refuses an existing home unless --force. " +
+        "Every value is checked; a bad one exits 2 naming the flag. Format: docs/node-home.md.",
+    )
+    .requiredOption("--home <dir>", "the node home folder to write")
+    .option("--force", "overwrite an existing home's channel.json, node.json and key file")
+    .option("--json", "print one JSON object {home, address, files} instead of lines")
+    .option("--channel <file>", "copy this shared channel definition (another participant's channel.json); the key's address must be a participant; excludes the channel flags")
+    .option("--channel-id <bytes32>", "channel flag: channel id, 0x + 64 hex (default: random)")
+    .option("--participant <address,endpoint[,roles]>", "channel flag: another participant, ADDRESS,ws://host:port[,Role+Role] (repeatable; roles default Trader+MarketMaker)", (v: string, prev: string[] = []) => [...prev, v])
+    .option("--roles <roles>", "channel flag: this participant's roles, comma-separated: Trader, MarketMaker, Liquidator, Oracle, Observer (default Trader,MarketMaker)")
+    .option("--endpoint <url>", "channel flag: where peers reach this node, ws://host:port or wss://host:port (default ws://<listen>)")
+    .option("--genesis <file>", "channel flag: JSON array of genesis ops in the scenario format (docs/scenarios.md; amounts as decimal strings)")
+    .option("--chain-id <n>", "channel flag: EIP-155 chain id of the settlement chain (default 31337)")
+    .option("--rpc-url <url>", "channel flag: JSON-RPC endpoint of the settlement chain, http(s):// or ws(s):// (default http://127.0.0.1:8545)")
+    .option("--adjudicator <address>", "channel flag: the adjudicator contract's address, 0x + 40 hex (required without --channel)")
+    .option("--confirmation-depth <blocks>", "channel flag: blocks a deposit must be buried under before it is credited, 0..1000 (default 1)")
+    .option("--dispute-window-seconds <s>", "channel flag: the channel's dispute window on chain, 1..31536000 s (default 3600)")
+    .option("--max-ops-per-batch <n>", "channel rule: ops per signed batch before it is sent on its own (1..4096)")
+    .option("--checkpoint-interval-ms <ms>", "channel rule: time between checkpoint heights, 1..3600000 ms")
+    .option("--max-drift-ms <ms>", "channel rule: how far ahead of a replica's clock a proposed checkpoint time may be, 0..600000 ms")
+    .option("--sync-interval-ms <ms>", "channel rule: periodic reconciliation with each peer, 0..3600000 ms")
+    .option("--listen <host:port>", "address the peer listener binds to (default 127.0.0.1:7000)")
+    .option("--data-dir <dir>", "the store's folder, relative to the home (default data)")
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
+    .option("--metrics <host:port>", "serve Prometheus metrics at http://host:port/metrics (default off)")
+    .option("--tls-cert <file>", "PEM certificate for wss (with --tls-key), relative to the home")
+    .option("--tls-key <file>", "PEM private key for wss (with --tls-cert), relative to the home")
+    .option("--tls-ca <file>", "PEM CA bundle to verify peers' certificates, relative to the home")
+    .option("--snapshot-interval-ops <n>", "write a final-engine snapshot every n final ops (default 10000)")
+    .option("--exit-after-stall-ms <ms>", "propose and claim the last certified state when no height is decided for this long, ms (default 0 = never)")
+    .option("--key-file <file>", "import this key instead of drawing a new one: a plain hex private key, or a V3 keystore (opened with the password)")
+    .option("--password-file <file>", "keystore password file (one trailing newline ignored); else $SEMILATTICE_PASSWORD")
+    .option("--insecure-key", "store the key as a plain hex file (0600), unencrypted, no password: development only")
+    .option("--light-kdf", "cheaper scrypt (N=2^12, r=8, p=6, as geth's --lightkdf) for devnets and tests")
+    .action(async (opts: import("./init.js").InitFlags) => {
+      const { initCommand } = await import("./init.js");
+      exitCode = await initCommand(opts);
+    });
+
+  program
     .command("run")
     .description("Run a JSON scenario on a fresh engine; print one JSON line per op (format: docs/scenarios.md).")
     .argument("<scenario>", "path of the scenario JSON file")

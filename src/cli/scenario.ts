@@ -9,11 +9,14 @@
 import { Engine } from "../core/engine.js";
 import { OP_TYPES, type Op } from "../core/ops.js";
 import type { Result } from "../core/results.js";
-import { Rejection } from "../core/errors.js";
+import { Rejection, SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 
-export class ScenarioError extends Error {
+export class ScenarioError extends SemilatticeError {
   override readonly name = "ScenarioError";
-  readonly code = "INVALID_SCENARIO";
+  declare readonly code: "INVALID_SCENARIO";
+  constructor(message: string, parameters?: SemilatticeErrorParameters) {
+    super("INVALID_SCENARIO", message, parameters);
+  }
 }
 
 /** Limits on scenario files. */

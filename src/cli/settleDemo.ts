@@ -1,5 +1,5 @@
 /**
- * The settlement part of the main job (issue 5 item 4): the channel's life on an EVM chain — the
+ * The settlement part of the main job: the channel's life on an EVM chain — the
  * embedded in-process one by default, any JSON-RPC endpoint with `--rpc-url`.
  *
  * 1. Deploy the adjudicator (contracts/Adjudicator.sol) and two test ERC-20s (USDC 6 decimals, WETH
@@ -30,7 +30,8 @@
  */
 import { createHash } from "node:crypto";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import { Checkpointer, type CheckpointCertificate } from "../channel/checkpoint.js";
 import { ConsensusError } from "../channel/consensus/tendermint.js";
 import { Replica } from "../channel/replica.js";

@@ -54,8 +54,9 @@ import type { BookEvent, BookFlow } from "../replay/flow.js";
 import { defaultDataDir } from "../replay/paths.js";
 import { encodeMessage } from "../sync/protocol.js";
 import type { SyncMode } from "../sync/reconcile.js";
+import { maxFaulty } from "../runtime/quorum.js";
 import { Prng, SimNetwork, type Partition, type SimFaults, type SimTransport } from "../sync/simNetwork.js";
-import { silentLogger, stderrLogger, type Logger, type PeerId, type Transport, type TransportHandlers } from "../sync/transport.js";
+import { silentLogger, stderrLogger, type Logger, type PeerId, type Transport, type TransportHandlers } from "../runtime/transport.js";
 import { checkpointValueId, type Checkpointer, type CheckpointWalEntry } from "../channel/checkpoint.js";
 import { attachCheckpointer, muxTransport } from "../channel/consensus/attach.js";
 
@@ -809,7 +810,7 @@ export function runSimulation(opts: SimOptions): SimReport {
   if (!report.conservation) report.failures.push("conservation violated");
   // Progress is owed only while the faulty (Byzantine, plus a replica crashed for good) are at most f = ⌊(n−1)/3⌋.
   const faulty = k + (crashMode === "permanent" && report.faults.crash !== undefined ? 1 : 0);
-  if (consensusOn && !report.progress && faulty <= Math.floor((n - 1) / 3)) {
+  if (consensusOn && !report.progress && faulty <= maxFaulty(n)) {
     const hs = progressNodes.map((x) => `${x.address.slice(0, 8)}…:${heightOf(x) - 1}`).join(" ");
     report.failures.push(`no consensus progress after healing: highest decided at healing ${report.heightAtHeal}, now ${hs}`);
   }

@@ -48,7 +48,7 @@ import type { Hex, Participant, Signer } from "../channel/identity.js";
 import { Replica, type ChannelLimits, type ReplicaOptions } from "../channel/replica.js";
 import { applyBatch } from "../channel/tentative.js";
 import { replicaSync, SyncNode, type SyncMode, type SyncReplica, type SyncStats } from "../sync/reconcile.js";
-import { realClock, silentLogger, type Clock, type Logger, type Transport } from "../sync/transport.js";
+import { realClock, silentLogger, type Clock, type Logger, type Transport } from "../runtime/transport.js";
 
 export interface ChannelRules {
   /** Ops per signed batch before it is sent on its own. Default 256. */

@@ -28,6 +28,7 @@
  * Expiry vs latency: execution must finish before the locks' expiries; if a lock expires after
  * earlier legs executed, the route is left holding an intermediate token (status `stuck`).
  */
+import { Prng } from "../runtime/prng.js";
 import type { Engine } from "../core/engine.js";
 import type { Result } from "../core/results.js";
 import { MAX_ROUTE_HOPS } from "../core/amm/lockswap.js";
@@ -280,19 +281,19 @@ export class RouteCoordinator {
 export class AsyncRouteNetwork {
   private readonly inFlight: Envelope[] = [];
   private readonly coordinators = new Map<string, RouteCoordinator>();
-  private rng: () => number;
+  private rng: Prng;
   delivered = 0;
 
   constructor(
     readonly shards: ReadonlyMap<string, Shard>,
     seed: number,
   ) {
-    this.rng = mulberry32(seed);
+    this.rng = new Prng(seed);
   }
 
   /** A random number in [0, 1) from the network's seeded generator (for callers' background traffic). */
   random(): number {
-    return this.rng();
+    return this.rng.next();
   }
 
   /** Starts a route: registers its coordinator and sends its first request. */
@@ -306,7 +307,7 @@ export class AsyncRouteNetwork {
     while (this.inFlight.length > 0) {
       if (this.delivered >= maxDeliveries) throw new Error("route network: too many deliveries");
       between?.(this);
-      const i = Math.floor(this.rng() * this.inFlight.length);
+      const i = Math.floor(this.rng.next() * this.inFlight.length);
       const [env] = this.inFlight.splice(i, 1) as [Envelope];
       this.delivered++;
       if (env.to === "coordinator") {
@@ -321,16 +322,4 @@ export class AsyncRouteNetwork {
       }
     }
   }
-}
-
-/** mulberry32: a small seeded PRNG (simulation only; the engine never uses randomness). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

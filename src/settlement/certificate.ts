@@ -12,10 +12,12 @@
  *   never be replayed as a close.
  * - An **exit leaf** on chain is `(account, token, amount, withdrawn)` (`src/core/exit.ts`).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { keccak256 } from "../core/keccak.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { checkpointDigest, type CheckpointMessage } from "../channel/checkpointTypes.js";
-import { recoverAddress, type Hex, type Signer } from "../channel/identity.js";
+import { parseHex, toHex, type Hex } from "../runtime/bytes.js";
+import { recoverAddress, type Signer } from "../channel/identity.js";
 
 export { CHECKPOINT_TYPES, CHECKPOINT_TYPE_STRING, type CheckpointMessage } from "../channel/checkpointTypes.js";
 
@@ -38,13 +40,13 @@ export interface Certificate {
   signatures: Hex[];
 }
 
-/** The contract's `Checkpoint` tuple. */
+/** The contract's `Checkpoint` tuple (its `timeMs` is the message's `time`, ms since the Unix epoch). */
 export interface ContractCheckpoint {
   channelId: Hex;
   height: bigint;
   stateRoot: Hex;
   exitRoot: Hex;
-  time: bigint;
+  timeMs: bigint;
 }
 
 /** The contract's `ExitLeaf` tuple. */
@@ -55,13 +57,11 @@ export interface ContractLeaf {
   withdrawn: bigint;
 }
 
-export class CertificateError extends Error {
+export class CertificateError extends SemilatticeError {
   override readonly name = "CertificateError";
-  constructor(
-    readonly code: "INVALID_CHECKPOINT" | "BAD_SIGNATURE" | "DUPLICATE_SIGNER" | "INVALID_LEAF",
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: "INVALID_CHECKPOINT" | "BAD_SIGNATURE" | "DUPLICATE_SIGNER" | "INVALID_LEAF";
+  constructor(code: "INVALID_CHECKPOINT" | "BAD_SIGNATURE" | "DUPLICATE_SIGNER" | "INVALID_LEAF", message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
@@ -144,7 +144,7 @@ export function toContractCheckpoint(cp: CheckpointMessage): ContractCheckpoint 
     height: BigInt(uint64(cp.height, "height")),
     stateRoot: bytes32Hex(cp.stateRoot),
     exitRoot: bytes32Hex(cp.exitRoot),
-    time: BigInt(uint64(cp.time, "time")),
+    timeMs: BigInt(uint64(cp.time, "time")),
   };
 }
 
@@ -160,13 +160,12 @@ export function toContractLeaf(leaf: ExitLeaf): ContractLeaf {
   return { account: address(leaf.accountAddress, "account"), token: address(leaf.tokenAddress, "token"), amount: amount(leaf.amount, "amount"), withdrawn: amount(leaf.withdrawn, "withdrawn") };
 }
 
-export function toHex(b: Uint8Array): Hex {
-  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
-}
+export { toHex };
 
 function hexBytes(hex: string, n: number): Uint8Array {
-  if (typeof hex !== "string" || hex.length !== 2 + 2 * n || !/^0x[0-9a-fA-F]*$/.test(hex)) throw new CertificateError("BAD_SIGNATURE", `expected ${n} bytes of 0x-hex`);
-  return Buffer.from(hex.slice(2), "hex");
+  const bytes = parseHex(hex, n);
+  if (bytes === undefined) throw new CertificateError("BAD_SIGNATURE", `expected ${n} bytes of 0x-hex`);
+  return bytes;
 }
 
 function bytes32(hex: string): Uint8Array {

@@ -8,6 +8,7 @@
  * Dev conveniences that only test chains offer (funding from an unlocked dev account, moving time with
  * `evm_increaseTime` + `evm_mine`) are methods here and fail clearly on a chain without them.
  */
+import { SettlementError } from "./errors.js";
 import {
   createPublicClient,
   createWalletClient,
@@ -35,9 +36,9 @@ export interface SettlementChain {
   /** Sends `wei` from the chain's first unlocked dev account to `to` (test chains only). */
   fund(to: Address, wei: bigint): Promise<void>;
   /** Advances the chain's clock by `seconds` and mines a block (test chains only). */
-  increaseTime(seconds: number): Promise<void>;
+  increaseTimeSeconds(seconds: number): Promise<void>;
   /** Timestamp of the latest block, seconds. */
-  now(): Promise<bigint>;
+  nowSeconds(): Promise<bigint>;
   close(): Promise<void>;
 }
 
@@ -55,7 +56,7 @@ export async function connectChain(opts: { rpcUrl?: string } = {}): Promise<Sett
     return build(embedded.provider, custom({ request: viemRequest(embedded.provider) }), "embedded", () => embedded.close());
   }
   const url = opts.rpcUrl;
-  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new Error(`--rpc-url must be an http(s) URL, got ${url}`);
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new SettlementError("INVALID_PARAMETER", `--rpc-url must be an http(s) URL, got ${url}`);
   const transport = http(url, { retryCount: 0, timeout: 30_000 });
   const probe = transport({});
   const requester: Requester = { request: (args) => probe.request(args as Parameters<typeof probe.request>[0]) };
@@ -84,20 +85,20 @@ async function build(requester: Requester, transport: Transport, endpoint: strin
     async fund(to, wei) {
       devAccounts ??= (await requester.request({ method: "eth_accounts" })) as Address[];
       const from = devAccounts[0];
-      if (from === undefined) throw new Error(`${endpoint}: no unlocked account to fund ${to} from`);
+      if (from === undefined) throw new SettlementError("NOT_FOUND", `${endpoint}: no unlocked account to fund ${to} from`);
       const hash = (await requester.request({
         method: "eth_sendTransaction",
         params: [{ from, to, value: `0x${wei.toString(16)}` }],
       })) as Hex;
       const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      if (receipt.status !== "success") throw new Error(`funding ${to} failed`);
+      if (receipt.status !== "success") throw new SettlementError("TRANSACTION_FAILED", `funding ${to} failed`);
     },
-    async increaseTime(seconds) {
-      if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError("seconds must be a non-negative integer");
+    async increaseTimeSeconds(seconds) {
+      if (!Number.isSafeInteger(seconds) || seconds < 0) throw new SettlementError("INVALID_PARAMETER", "seconds must be a non-negative integer");
       await requester.request({ method: "evm_increaseTime", params: [seconds] });
       await requester.request({ method: "evm_mine", params: [] });
     },
-    async now() {
+    async nowSeconds() {
       const block = await publicClient.getBlock({ blockTag: "latest" });
       return block.timestamp;
     },

@@ -2,16 +2,21 @@
  * Typed client of the adjudicator (contracts/Adjudicator.sol) over viem: deploy, open, bond, deposit,
  * withdraw, propose, challenge, finalize, cooperativeClose, claim, moveReceipt (cross-channel receipts),
  * equivocation reports, and views.
- * Every transaction returns its gas used (from the receipt) and decoded results; a revert throws the
- * viem error, whose message names the contract's custom error (e.g. `UnderQuorum`).
+ * Every transaction returns its gas used (from the receipt) and decoded results; a revert throws
+ * {@link ContractRevert} naming the contract's custom error (e.g. `UnderQuorum`, `AlreadyReported`;
+ * the list is in docs/settlement.md, "Errors").
+ * Units: `…Seconds` is chain time (block timestamps, s), `…Wei` is ETH in wei, token amounts are base units.
  *
  * Senders are viem accounts (`privateKeyToAccount`): transactions are signed locally, so the same code
  * runs on the embedded EVM and on any JSON-RPC endpoint (`chain.ts`).
  */
-import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Hex, type Log, type TransactionReceipt } from "viem";
+import { SettlementError } from "./errors.js";
+import { BaseError, decodeErrorResult, parseEventLogs, type Abi, type Account, type Address, type Hash, type Log, type TransactionReceipt } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import { domainSeparator } from "../channel/batch.js";
 import type { BatchHeader } from "../channel/batch.js";
 import type { VoteMessage } from "../channel/checkpointTypes.js";
+import { SemilatticeError } from "../core/errors.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { roleMask, type RoleName } from "../core/roles.js";
 import type { SettlementChain } from "./chain.js";
@@ -22,6 +27,9 @@ import { toContractOutboxLeaf, type OutboxLeafWithProof } from "./receipts.js";
 
 /** The ETH "token" address in deposits and exit leaves. */
 export const ETH_ADDRESS: Address = "0x0000000000000000000000000000000000000000";
+
+/** Largest channel bond the contract accepts, wei (`Bonds.MAX_BOND_WEI`, 2^96 − 1). */
+export const MAX_BOND_WEI = (1n << 96n) - 1n;
 
 export interface TxResult {
   hash: Hash;
@@ -37,8 +45,8 @@ export interface ChannelConfig {
   participants: readonly { address: Address; roles: readonly RoleName[] }[];
   quorum: number;
   disputeWindowSeconds: number;
-  /** ETH bond per participant, wei. */
-  bond: bigint;
+  /** ETH bond per participant, wei (0: no bonds; at most {@link MAX_BOND_WEI}). */
+  bondWei: bigint;
   /** Token addresses (ETH = {@link ETH_ADDRESS}); sorted ascending for the contract. */
   tokens: readonly Address[];
 }
@@ -50,14 +58,17 @@ export interface ChannelView {
   status: ChannelStatus;
   quorum: number;
   participantCount: number;
-  disputeWindow: bigint;
-  /** End of the dispute window (seconds) while Disputed. */
-  deadline: bigint;
+  disputeWindowSeconds: bigint;
+  /**
+   * Chain time (s): while Disputed the end of the dispute window; once Finalized or Concluded the end
+   * of the bond lock (`reclaimBond` from then on).
+   */
+  deadlineSeconds: bigint;
   /** Height of the latest checkpoint the contract used. */
   height: bigint;
   exitRoot: Hex;
   checkpointDigest: Hex;
-  bond: bigint;
+  bondWei: bigint;
 }
 
 export interface DepositEvent {
@@ -90,21 +101,22 @@ export class AdjudicatorClient {
   static async deploy(chain: SettlementChain, deployer: Account, art: ContractArtifact = loadArtifact("Adjudicator")): Promise<{ client: AdjudicatorClient; gasUsed: bigint }> {
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args: [] });
     const receipt = await receiptOf(chain, hash);
-    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment ${hash} created no contract`);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment ${hash} created no contract`);
     return { client: new AdjudicatorClient(chain, receipt.contractAddress, art.abi), gasUsed: receipt.gasUsed };
   }
 
   /** A client of an adjudicator already deployed at `address`. */
   static at(chain: SettlementChain, address: Address, abi: Abi = loadArtifact("Adjudicator").abi): AdjudicatorClient {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new Error(`not an address: ${address}`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new SettlementError("INVALID_PARAMETER", `not an address: ${address}`);
     return new AdjudicatorClient(chain, address, abi);
   }
 
   /* ───────── transactions ───────── */
 
   async open(sender: Account, cfg: ChannelConfig): Promise<TxResult & { channelId: Hex }> {
-    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new RangeError("quorum must be an integer in 1..65535");
-    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new RangeError("disputeWindowSeconds must be a positive integer");
+    if (!Number.isInteger(cfg.quorum) || cfg.quorum < 1 || cfg.quorum > 0xffff) throw new SettlementError("INVALID_PARAMETER", "quorum must be an integer in 1..65535");
+    if (!Number.isSafeInteger(cfg.disputeWindowSeconds) || cfg.disputeWindowSeconds <= 0) throw new SettlementError("INVALID_PARAMETER", "disputeWindowSeconds must be a positive integer");
+    if (typeof cfg.bondWei !== "bigint" || cfg.bondWei < 0n || cfg.bondWei > MAX_BOND_WEI) throw new SettlementError("INVALID_PARAMETER", `bondWei must be in 0..${MAX_BOND_WEI} (the contract's MAX_BOND_WEI)`);
     const ps = [...cfg.participants].sort((a, b) => cmp(a.address.toLowerCase(), b.address.toLowerCase()));
     const tokens = [...cfg.tokens].map((t) => t.toLowerCase() as Address).sort(cmp);
     const tx = await this.send(sender, "open", [
@@ -112,16 +124,17 @@ export class AdjudicatorClient {
       ps.map((p) => roleMask(p.roles)),
       cfg.quorum,
       BigInt(cfg.disputeWindowSeconds),
-      cfg.bond,
+      cfg.bondWei,
       tokens,
     ]);
     const [event] = parseEventLogs({ abi: this.abi, logs: tx.logs, eventName: "ChannelOpened" }) as unknown as { args: { channelId: Hex } }[];
-    if (event === undefined) throw new Error("open: no ChannelOpened event");
+    if (event === undefined) throw new SettlementError("EVENT_MISSING", "open: no ChannelOpened event");
     return { ...tx, channelId: event.args.channelId };
   }
 
-  postBond(sender: Account, channelId: Hex, bond: bigint): Promise<TxResult> {
-    return this.send(sender, "postBond", [channelId], bond);
+  /** Posts `sender`'s bond: `bondWei` must be the channel's bond (else WrongValue). */
+  postBond(sender: Account, channelId: Hex, bondWei: bigint): Promise<TxResult> {
+    return this.send(sender, "postBond", [channelId], bondWei);
   }
 
   /**
@@ -129,11 +142,11 @@ export class AdjudicatorClient {
    * {@link Erc20Client.approve}; ETH: {@link ETH_ADDRESS}, sent as value).
    */
   async deposit(sender: Account, channelId: Hex, token: Address, amount: bigint, beneficiary: Address): Promise<TxResult & { deposit: DepositEvent }> {
-    if (amount <= 0n) throw new RangeError("amount must be positive");
+    if (amount <= 0n) throw new SettlementError("INVALID_PARAMETER", "amount must be positive");
     const isEth = token.toLowerCase() === ETH_ADDRESS;
     const tx = await this.send(sender, "deposit", [channelId, token, amount, beneficiary], isEth ? amount : 0n);
     const [deposit] = this.decodeDeposits(tx.logs);
-    if (deposit === undefined) throw new Error("deposit: no Deposited event");
+    if (deposit === undefined) throw new SettlementError("EVENT_MISSING", "deposit: no Deposited event");
     return { ...tx, deposit };
   }
 
@@ -211,16 +224,26 @@ export class AdjudicatorClient {
 
   async channel(channelId: Hex): Promise<ChannelView> {
     const c = (await this.read("channel", [channelId])) as {
-      status: number; quorum: number; participantCount: number; disputeWindow: bigint; deadline: bigint; height: bigint;
-      exitRoot: Hex; checkpointDigest: Hex; bond: bigint;
+      status: number; quorum: number; participantCount: number; disputeWindowSeconds: bigint; deadlineSeconds: bigint; height: bigint;
+      exitRoot: Hex; checkpointDigest: Hex; bondWei: bigint;
     };
     const status = STATUS[c.status];
-    if (status === undefined) throw new Error(`unknown channel status ${c.status}`);
-    return { ...c, status, disputeWindow: BigInt(c.disputeWindow), deadline: BigInt(c.deadline), height: BigInt(c.height) };
+    if (status === undefined) throw new SettlementError("UNKNOWN_STATE", `unknown channel status ${c.status}`);
+    return { ...c, status, disputeWindowSeconds: BigInt(c.disputeWindowSeconds), deadlineSeconds: BigInt(c.deadlineSeconds), height: BigInt(c.height) };
   }
 
   async holdings(channelId: Hex, token: Address): Promise<bigint> {
     return (await this.read("holdings", [channelId, token])) as bigint;
+  }
+
+  /** Everything the contract holds of `token` over all channels and bonds (base units; Custody's `totalHeld`). */
+  async totalHeld(token: Address): Promise<bigint> {
+    return (await this.read("totalHeld", [token])) as bigint;
+  }
+
+  /** The channel's bond pot, wei: the sum of its participants' `bondOf`. */
+  async bondHoldings(channelId: Hex): Promise<bigint> {
+    return (await this.read("bondHoldings", [channelId, ETH_ADDRESS])) as bigint;
   }
 
   async paid(channelId: Hex, account: Address, token: Address): Promise<bigint> {
@@ -236,6 +259,7 @@ export class AdjudicatorClient {
     return (await this.read("outboxLeafHash", [toContractOutboxLeaf(receipt)])) as Hex;
   }
 
+  /** `participant`'s bond in the channel (its own plus any slashed to it), wei. */
   async bondOf(channelId: Hex, participant: Address): Promise<bigint> {
     return (await this.read("bondOf", [channelId, participant])) as bigint;
   }
@@ -282,7 +306,7 @@ export class AdjudicatorClient {
 
   /**
    * Sends a transaction from `sender` and waits for its receipt.
-   * @throws ContractRevert naming the contract's custom error when it reverts
+   * @throws ContractRevertError naming the contract's custom error when it reverts
    */
   async send(sender: Account, functionName: string, args: readonly unknown[], value = 0n): Promise<TxResult> {
     return sendTx(this.chain, this.abi, this.address, sender, functionName, args, value);
@@ -290,7 +314,7 @@ export class AdjudicatorClient {
 
   private eventAmount(logs: Log[], eventName: string): bigint {
     const [event] = parseEventLogs({ abi: this.abi, logs, eventName }) as unknown as { args: { amount: bigint } }[];
-    if (event === undefined) throw new Error(`no ${eventName} event`);
+    if (event === undefined) throw new SettlementError("EVENT_MISSING", `no ${eventName} event`);
     return event.args.amount;
   }
 }
@@ -308,7 +332,7 @@ export class Erc20Client {
     const args = contract === "TestToken" ? [name, symbol, decimals] : [];
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args });
     const receipt = await receiptOf(chain, hash);
-    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new Error(`deployment of ${symbol} failed`);
+    if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment of ${symbol} failed`);
     return new Erc20Client(chain, receipt.contractAddress, art.abi);
   }
 
@@ -333,9 +357,10 @@ export class Erc20Client {
   }
 }
 
-/** A reverted call, with the contract's custom error decoded when the ABI knows it. */
-export class ContractRevert extends Error {
-  override readonly name = "ContractRevert";
+/** A reverted call, with the contract's custom error decoded when the ABI knows it. Code `CONTRACT_REVERTED`. */
+export class ContractRevertError extends SemilatticeError {
+  override readonly name = "ContractRevertError";
+  declare readonly code: "CONTRACT_REVERTED";
   constructor(
     /** Custom error name (`UnderQuorum`, …) or "unknown". */
     readonly errorName: string,
@@ -343,7 +368,7 @@ export class ContractRevert extends Error {
     readonly functionName: string,
     options: { cause: unknown },
   ) {
-    super(`${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, options);
+    super("CONTRACT_REVERTED", `${functionName} reverted: ${errorName}(${errorArgs.map((a) => String(a)).join(", ")})`, { cause: options.cause });
   }
 }
 
@@ -366,10 +391,10 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
     if (data === undefined || data.length < 10) throw error;
     try {
       const decoded = decodeErrorResult({ abi, data });
-      throw new ContractRevert(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
+      throw new ContractRevertError(decoded.errorName, (decoded.args ?? []) as readonly unknown[], functionName, { cause: error });
     } catch (e) {
-      if (e instanceof ContractRevert) throw e;
-      throw new ContractRevert(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
+      if (e instanceof ContractRevertError) throw e;
+      throw new ContractRevertError(`unknown ${data.slice(0, 10)}`, [], functionName, { cause: error });
     }
   }
   const receipt = await receiptOf(chain, hash);
@@ -379,12 +404,12 @@ async function sendTx(chain: SettlementChain, abi: Abi, address: Address, sender
 /** The receipt of `hash`; throws if the transaction reverted. */
 export async function receiptOf(chain: SettlementChain, hash: Hash): Promise<TransactionReceipt> {
   const receipt = await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
-  if (receipt.status !== "success") throw new Error(`transaction ${hash} reverted`);
+  if (receipt.status !== "success") throw new SettlementError("TRANSACTION_FAILED", `transaction ${hash} reverted`);
   return receipt;
 }
 
 function batchTuple(h: BatchHeader): unknown {
-  return { channelId: h.channelId, author: h.author, seq: BigInt(h.seq), parents: h.parents, payloadDigest: h.payloadDigest, timestamp: BigInt(h.timestamp) };
+  return { channelId: h.channelId, author: h.author, seq: BigInt(h.seq), parents: h.parents, payloadDigest: h.payloadDigest, timestampMs: BigInt(h.timestamp) };
 }
 
 function voteTuple(v: VoteMessage): unknown {

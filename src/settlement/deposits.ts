@@ -1,6 +1,6 @@
 /**
- * The chain side of deposit crediting (issue 5: "a correct replica accepts that op only when the
- * record exists on chain and was not credited before"; see `src/channel/deposits.ts`): a
+ * The chain side of deposit crediting (DESIGN §5: a correct replica accepts a crediting op only when
+ * the record exists on chain and was not credited before; see `src/channel/deposits.ts`): a
  * {@link DepositSource} fed by a replica's own {@link SettlementWatcher}, which follows the
  * adjudicator's `Deposited(channelId, recordId, beneficiary, token, amount)` events.
  *
@@ -12,6 +12,7 @@
  *
  * Host loop: `await watcher.poll()` (or `watcher.start()`), then `checkpointer.depositsChanged()`.
  */
+import { SettlementError } from "./errors.js";
 import type { DepositRecord, DepositSource } from "../channel/deposits.js";
 import type { Hex } from "../channel/identity.js";
 import type { DepositEvent } from "./client.js";
@@ -33,7 +34,7 @@ export class ChainDepositSource implements DepositSource {
     options: ChainDepositSourceOptions = {},
   ) {
     const c = options.confirmations ?? 1;
-    if (!Number.isSafeInteger(c) || c < 1) throw new RangeError("confirmations must be an integer ≥ 1");
+    if (!Number.isSafeInteger(c) || c < 1) throw new SettlementError("INVALID_PARAMETER", "confirmations must be an integer ≥ 1");
     this.confirmations = BigInt(c);
   }
 

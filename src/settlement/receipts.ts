@@ -3,7 +3,8 @@
  * tree (`src/core/receipts.ts`) with its Merkle proof, built from the source engine at the certified
  * checkpoint, in the contract's shape. The client call is `AdjudicatorClient.moveReceipt`.
  */
-import type { Hex } from "viem";
+import { SettlementError } from "./errors.js";
+import type { Hex } from "../runtime/bytes.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitRoot, outboxProof } from "../core/exit.js";
 import { outboxLeaves, type OutboxLeaf } from "../core/receipts.js";
@@ -34,10 +35,10 @@ export function outboxReceipt(source: Engine, toChannel: string, account: string
   const outbox = outboxLeaves(source.state);
   const root = exitRoot(leaves, outbox);
   if (cert !== undefined && root !== cert.checkpoint.exitRoot.toLowerCase()) {
-    throw new Error(`outboxReceipt: the source engine's exit root ${root} is not the certified ${cert.checkpoint.exitRoot} (height ${cert.checkpoint.height})`);
+    throw new SettlementError("MISMATCH", `outboxReceipt: the source engine's exit root ${root} is not the certified ${cert.checkpoint.exitRoot} (height ${cert.checkpoint.height})`);
   }
   const index = outbox.findIndex((o) => o.toChannel === toChannel.toLowerCase() && o.account === account && o.token === token);
-  if (index < 0) throw new Error(`outboxReceipt: ${account} sent no ${token} to ${toChannel}`);
+  if (index < 0) throw new SettlementError("NOT_FOUND", `outboxReceipt: ${account} sent no ${token} to ${toChannel}`);
   return { leaf: outbox[index]!, proof: outboxProof(leaves, outbox, index) as Hex[] };
 }
 

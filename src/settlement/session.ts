@@ -1,5 +1,5 @@
 /**
- * A channel's whole life on chain, as one participant group runs it (issue 5 items 1–4): deploy the
+ * A channel's whole life on chain, as one participant group runs it: deploy the
  * adjudicator and the tokens, open the channel, post bonds, deposit into numbered records (at the
  * start, and mid-channel with {@link depositMidChannel}), withdraw mid-channel against a certificate,
  * close cooperatively or through the dispute path (a stale proposal answered by a watcher's
@@ -17,8 +17,12 @@
  * converted with `fromCheckpointCertificate`) in the main job and test/settlement.checkpoint.test.ts,
  * or `certify` over a checkpoint of replicas with equal state roots in lighter tests.
  */
-import type { Account, Address, Hex } from "viem";
+import { SettlementError } from "./errors.js";
+import { invariant } from "../core/errors.js";
+import { quorum as quorumOf } from "../runtime/quorum.js";
+import type { Account, Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import type { Hex } from "../runtime/bytes.js";
 import { createSigner, type Signer } from "../channel/identity.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitProof } from "../core/exit.js";
@@ -88,7 +92,7 @@ export interface OpenedSettlement {
   /** Number of calls of each kind behind `gas` (so per-call gas = gas / calls). */
   calls: Record<keyof GasUsed, number>;
   /** Wei each party paid in transaction fees after its deposits (added back when reconciling ETH). */
-  feesPaid: Map<Address, bigint>;
+  feesPaidWei: Map<Address, bigint>;
 }
 
 /** Σ gas of each kind over the session (deposit: all deposits; claim: all claims). */
@@ -112,21 +116,22 @@ export async function openSettlement(opts: {
   deposits: SessionDeposit[];
   quorum?: number;
   disputeWindowSeconds?: number;
-  bond?: bigint;
+  /** ETH bond each party posts, wei (default 10^16; 0: none). */
+  bondWei?: bigint;
   /** ETH each party receives for gas (and ETH deposits), wei. Default 100 ETH. */
-  fundEach?: bigint;
+  fundEachWei?: bigint;
 }): Promise<OpenedSettlement> {
   const { chain, operator, parties } = opts;
   const n = parties.length;
-  const quorum = opts.quorum ?? Math.floor((2 * n) / 3) + 1;
-  const bond = opts.bond ?? 10n ** 16n;
-  const fund = opts.fundEach ?? 100n * 10n ** 18n;
+  const quorum = opts.quorum ?? quorumOf(n);
+  const bondWei = opts.bondWei ?? 10n ** 16n;
+  const fund = opts.fundEachWei ?? 100n * 10n ** 18n;
   await chain.fund(operator.address, fund);
   for (const p of parties) await chain.fund(p.account.address, fund);
   const { client: adjudicator } = await AdjudicatorClient.deploy(chain, operator);
   const tokens = new Map<string, { address: Address; decimals: number; erc20?: Erc20Client }>();
   for (const t of opts.tokens) {
-    if (tokens.has(t.symbol)) throw new Error(`token ${t.symbol} twice`);
+    if (tokens.has(t.symbol)) throw new SettlementError("INVALID_PARAMETER", `token ${t.symbol} twice`);
     if (t.native === true) tokens.set(t.symbol, { address: ETH_ADDRESS, decimals: t.decimals });
     else {
       const erc20 = await Erc20Client.deploy(chain, operator, t.symbol, t.symbol, t.decimals);
@@ -137,19 +142,19 @@ export async function openSettlement(opts: {
     participants: parties.map((p) => ({ address: p.account.address, roles: p.roles ?? ["Trader", "MarketMaker"] })),
     quorum,
     disputeWindowSeconds: opts.disputeWindowSeconds ?? 3600,
-    bond,
+    bondWei,
     tokens: [...tokens.values()].map((t) => t.address),
   });
   const gas = zeroGas();
   const calls = zeroCalls();
-  for (const p of parties) if (bond > 0n) await adjudicator.postBond(p.account, channelId, bond);
+  for (const p of parties) if (bondWei > 0n) await adjudicator.postBond(p.account, channelId, bondWei);
   const genesis: Op[] = [];
   for (const [symbol, t] of tokens) genesis.push({ type: "createToken", symbol, decimals: t.decimals, address: t.address });
   const records: DepositEvent[] = [];
   for (const d of opts.deposits) {
     const p = parties[d.party];
     const t = tokens.get(d.token);
-    if (p === undefined || t === undefined) throw new Error(`deposit: unknown party ${d.party} or token ${d.token}`);
+    if (p === undefined || t === undefined) throw new SettlementError("NOT_FOUND", `deposit: unknown party ${d.party} or token ${d.token}`);
     if (t.erc20 !== undefined) {
       await t.erc20.mint(operator, p.account.address, d.amount);
       await t.erc20.approve(p.account, adjudicator.address, d.amount);
@@ -161,7 +166,7 @@ export async function openSettlement(opts: {
   }
   const balancesAfterDeposit = new Map<Address, Map<string, bigint>>();
   for (const p of parties) balancesAfterDeposit.set(p.account.address, await balancesOf(chain, tokens, p.account.address));
-  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, calls, feesPaid: new Map() };
+  return { chain, adjudicator, channelId, parties, operator, tokens, genesis, records, balancesAfterDeposit, quorum, gas, calls, feesPaidWei: new Map() };
 }
 
 /** `creditDeposit` ops for `records` (for a genesis that credits them; see the module comment). */
@@ -178,12 +183,12 @@ export function genesisCredits(records: readonly DepositEvent[]): Op[] {
 export async function checkGenesisCredits(adjudicator: AdjudicatorClient, channelId: Hex, genesis: readonly Op[]): Promise<void> {
   let next = 0n;
   for (const op of genesis) {
-    if (op.type === "deposit") throw new Error(`genesis deposit of ${op.amount} ${op.token} to ${op.account} names no on-chain deposit record`);
+    if (op.type === "deposit") throw new SettlementError("MISMATCH", `genesis deposit of ${op.amount} ${op.token} to ${op.account} names no on-chain deposit record`);
     if (op.type !== "creditDeposit") continue;
-    if (op.recordId !== next) throw new Error(`genesis credits deposit record ${op.recordId} where record ${next} is next`);
-    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account) || !/^0x[0-9a-fA-F]{40}$/.test(op.token)) throw new Error(`genesis credit of record ${op.recordId}: account and token must be addresses`);
+    if (op.recordId !== next) throw new SettlementError("MISMATCH", `genesis credits deposit record ${op.recordId} where record ${next} is next`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(op.account) || !/^0x[0-9a-fA-F]{40}$/.test(op.token)) throw new SettlementError("INVALID_PARAMETER", `genesis credit of record ${op.recordId}: account and token must be addresses`);
     if (!(await adjudicator.isDepositRecord(channelId, op.recordId, op.account as Address, op.token as Address, op.amount))) {
-      throw new Error(`genesis credit of ${op.amount} of ${op.token} to ${op.account} is not deposit record ${op.recordId} on chain`);
+      throw new SettlementError("MISMATCH", `genesis credit of ${op.amount} of ${op.token} to ${op.account} is not deposit record ${op.recordId} on chain`);
     }
     next++;
   }
@@ -193,13 +198,13 @@ export async function checkGenesisCredits(adjudicator: AdjudicatorClient, channe
  * Party `party` deposits `amount` of `token` into a new record while the channel runs. The amount is
  * new money from outside, as in {@link openSettlement}: minted (test ERC-20) or sent by the chain's
  * dev account (ETH) first, so the party's on-chain balance, measured for {@link reconcile}, is
- * unchanged (its ETH fee is counted in `feesPaid`). Returns the record; the channel credits it through
+ * unchanged (its ETH fee is counted in `feesPaidWei`). Returns the record; the channel credits it through
  * a checkpoint.
  */
 export async function depositMidChannel(s: OpenedSettlement, party: number, token: string, amount: bigint): Promise<DepositEvent> {
   const p = s.parties[party];
   const t = s.tokens.get(token);
-  if (p === undefined || t === undefined) throw new Error(`deposit: unknown party ${party} or token ${token}`);
+  if (p === undefined || t === undefined) throw new SettlementError("NOT_FOUND", `deposit: unknown party ${party} or token ${token}`);
   if (t.erc20 !== undefined) {
     await t.erc20.mint(s.operator, p.account.address, amount);
     const approved = await t.erc20.approve(p.account, s.adjudicator.address, amount);
@@ -223,13 +228,14 @@ export function exitsWithProofs(engine: Engine): LeafWithProof[] {
 /** Pays `party`'s cumulative withdrawals of every token under `cert` (of `engine`'s state). */
 export async function withdrawAll(s: OpenedSettlement, engine: Engine, cert: Certificate, party: number): Promise<bigint> {
   const p = s.parties[party];
-  if (p === undefined) throw new Error(`no party ${party}`);
+  if (p === undefined) throw new SettlementError("NOT_FOUND", `no party ${party}`);
   let paid = 0n;
   for (const e of exitsWithProofs(engine)) {
     if (e.leaf.accountAddress !== p.signer.address || e.leaf.withdrawn === 0n) continue;
     const already = await s.adjudicator.paid(s.channelId, p.account.address, e.leaf.tokenAddress as Address);
     if (already >= e.leaf.withdrawn) continue;
     const tx = await s.adjudicator.withdraw(p.account, s.channelId, cert, e);
+    invariant(tx.amount <= e.leaf.withdrawn - already, `withdraw paid ${tx.amount}, more than the ${e.leaf.withdrawn - already} still owed`);
     s.gas.withdraw += tx.gasUsed;
     s.calls.withdraw++;
     addFee(s, p.account.address, tx.feeWei);
@@ -258,7 +264,7 @@ export async function closeAndClaim(
   } else {
     const proposer = s.parties[mode.proposer];
     const challenger = s.parties[mode.challenger];
-    if (proposer === undefined || challenger === undefined) throw new Error("dispute: unknown proposer or challenger");
+    if (proposer === undefined || challenger === undefined) throw new SettlementError("NOT_FOUND", "dispute: unknown proposer or challenger");
     const watcher = new SettlementWatcher({
       client: s.adjudicator,
       channelId: s.channelId,
@@ -273,13 +279,13 @@ export async function closeAndClaim(
     // Drive the watcher until it has answered (it challenges when it holds a higher certificate).
     for (let i = 0; i < 100 && watcher.challenges.length === 0; i++) await watcher.poll();
     const answered = watcher.challenges[0];
-    if (answered === undefined) throw new Error("dispute: the watcher did not challenge the stale proposal");
+    if (answered === undefined) throw new SettlementError("UNKNOWN_STATE", "dispute: the watcher did not challenge the stale proposal");
     s.gas.challenge += answered.tx.gasUsed;
     s.calls.challenge++;
     addFee(s, challenger.account.address, answered.tx.feeWei);
     const view = await s.adjudicator.channel(s.channelId);
-    const now = await s.chain.now();
-    if (view.deadline > now) await s.chain.increaseTime(Number(view.deadline - now));
+    const nowSeconds = await s.chain.nowSeconds();
+    if (view.deadlineSeconds > nowSeconds) await s.chain.increaseTimeSeconds(Number(view.deadlineSeconds - nowSeconds));
     s.gas.finalize += (await s.adjudicator.finalizeSettlement(s.operator, s.channelId)).gasUsed;
     s.calls.finalize++;
   }
@@ -306,7 +312,7 @@ export interface ReconcileRow {
  * On-chain balances against the final channel state: for every party and token, what it received
  * on chain since its deposits must equal its final exit amount plus what it withdrew. ETH is measured
  * net of fees: the operator sends claims and finalization; the fees a party paid itself (withdraw,
- * propose, challenge: `feesPaid`) are added back.
+ * propose, challenge: `feesPaidWei`) are added back.
  */
 export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<ReconcileRow[]> {
   const rows: ReconcileRow[] = [];
@@ -318,8 +324,8 @@ export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<Re
       const leaf = leaves.find((l) => l.accountAddress === p.signer.address && l.tokenAddress === t.address.toLowerCase());
       const amount = leaf?.amount ?? 0n;
       const withdrawn = leaf?.withdrawn ?? 0n;
-      const gas = t.address === ETH_ADDRESS ? (s.feesPaid.get(p.account.address) ?? 0n) : 0n;
-      const received = (now.get(symbol) ?? 0n) - (after.get(symbol) ?? 0n) + gas;
+      const feesWei = t.address === ETH_ADDRESS ? (s.feesPaidWei.get(p.account.address) ?? 0n) : 0n;
+      const received = (now.get(symbol) ?? 0n) - (after.get(symbol) ?? 0n) + feesWei;
       rows.push({ party: p.account.address, token: symbol, onChainReceived: received, channelFinal: amount + withdrawn, withdrawn, equal: received === amount + withdrawn });
     }
   }
@@ -327,7 +333,7 @@ export async function reconcile(s: OpenedSettlement, engine: Engine): Promise<Re
 }
 
 function addFee(s: OpenedSettlement, who: Address, wei: bigint): void {
-  s.feesPaid.set(who, (s.feesPaid.get(who) ?? 0n) + wei);
+  s.feesPaidWei.set(who, (s.feesPaidWei.get(who) ?? 0n) + wei);
 }
 
 async function balancesOf(chain: SettlementChain, tokens: OpenedSettlement["tokens"], owner: Address): Promise<Map<string, bigint>> {

@@ -1,5 +1,5 @@
 /**
- * A replica's eye on the chain (issue 5 item 3): follows the adjudicator's events for one channel —
+ * A replica's eye on the chain: follows the adjudicator's events for one channel —
  * deposit records, settlement proposals and challenges, finalization — and answers a proposal whose
  * height is below the highest certificate the replica holds with `challengeSettlement` at once,
  * without anyone asking. That is what makes the dispute window safe for an honest participant that
@@ -8,7 +8,8 @@
  * Polling (`eth_getLogs` over new blocks) rather than filters, so it behaves the same on the embedded
  * EVM and on any JSON-RPC endpoint; `poll()` is public so callers can also drive it step by step.
  */
-import { parseEventLogs, type Account, type Hex, type Log } from "viem";
+import { parseEventLogs, type Account, type Log } from "viem";
+import type { Hex } from "../runtime/bytes.js";
 import type { AdjudicatorClient, DepositEvent, TxResult } from "./client.js";
 import type { Certificate } from "./certificate.js";
 
@@ -106,7 +107,7 @@ export class SettlementWatcher {
     if (cert === undefined) return undefined;
     const view = await client.channel(channelId);
     if (view.status !== "Disputed" || BigInt(cert.checkpoint.height) <= view.height) return undefined;
-    if ((await client.chain.now()) >= view.deadline) return undefined; // too late: the window closed
+    if ((await client.chain.nowSeconds()) >= view.deadlineSeconds) return undefined; // too late: the window closed
     const tx = await client.challengeSettlement(this.opts.sender, channelId, cert);
     this.challenges.push({ tx, height: cert.checkpoint.height });
     this.opts.onChallenge?.(tx, cert);

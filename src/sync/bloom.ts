@@ -16,6 +16,7 @@
  * Wire form (see protocol.ts): `k` (1 byte), `salt` (4 bytes), `mBits` (4 bytes, a multiple of 8),
  * then `mBits/8` bytes of bits.
  */
+import { SemilatticeError } from "../core/errors.js";
 
 export const BLOOM_MAX_BITS = 8 * 1024 * 1024; // 1 MiB of filter
 export const BLOOM_MAX_K = 16;
@@ -33,11 +34,11 @@ export class BloomFilter {
     bits?: Uint8Array,
   ) {
     if (!Number.isSafeInteger(mBits) || mBits <= 0 || mBits % 8 !== 0 || mBits > BLOOM_MAX_BITS) {
-      throw new RangeError(`bloom: mBits must be a positive multiple of 8 up to ${BLOOM_MAX_BITS}, got ${mBits}`);
+      throw new SemilatticeError("INVALID_CONFIG", `bloom: mBits must be a positive multiple of 8 up to ${BLOOM_MAX_BITS}, got ${mBits}`);
     }
-    if (!Number.isInteger(k) || k < 1 || k > BLOOM_MAX_K) throw new RangeError(`bloom: k must be 1..${BLOOM_MAX_K}, got ${k}`);
-    if (!Number.isInteger(salt) || salt < 0 || salt > 0xffffffff) throw new RangeError("bloom: salt must be a u32");
-    if (bits !== undefined && bits.length !== mBits / 8) throw new RangeError("bloom: bits length does not match mBits");
+    if (!Number.isInteger(k) || k < 1 || k > BLOOM_MAX_K) throw new SemilatticeError("INVALID_CONFIG", `bloom: k must be 1..${BLOOM_MAX_K}, got ${k}`);
+    if (!Number.isInteger(salt) || salt < 0 || salt > 0xffffffff) throw new SemilatticeError("INVALID_CONFIG", "bloom: salt must be a u32");
+    if (bits !== undefined && bits.length !== mBits / 8) throw new SemilatticeError("INVALID_CONFIG", "bloom: bits length does not match mBits");
     this.bits = bits ?? new Uint8Array(mBits / 8);
   }
 
@@ -69,7 +70,7 @@ export class BloomFilter {
   }
 
   private words(id: string): [number, number] {
-    if (id.length !== 66) throw new RangeError(`bloom: id must be 0x + 64 hex, got ${id.length} chars`);
+    if (id.length !== 66) throw new SemilatticeError("INVALID_ID", `bloom: id must be 0x + 64 hex, got ${id.length} chars`);
     const h1 = (parseInt(id.slice(2, 10), 16) ^ this.salt) >>> 0;
     const h2 = ((parseInt(id.slice(10, 18), 16) ^ Math.imul(this.salt, 0x9e3779b1)) | 1) >>> 0;
     return [h1, h2];

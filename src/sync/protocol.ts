@@ -23,6 +23,8 @@
  * {@link SyncLimits}, duplicate ids, a present flag other than 0/1, a malformed filter, a truncated
  * field or trailing bytes all throw {@link ProtocolError} (the peer is then disconnected).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
+import { ByteReader, ByteWriter, toHex, type BytesErrorCode, type BytesFail, type Hex } from "../runtime/bytes.js";
 import { BloomFilter, BLOOM_MAX_BITS, BLOOM_MAX_K } from "./bloom.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -45,7 +47,7 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   maxMessageBytes: 16 << 20,
 };
 
-export type Hex = `0x${string}`;
+export type { Hex };
 
 export interface RequestMsg {
   type: "request";
@@ -75,63 +77,32 @@ export type SyncMessage = RequestMsg | ResponseMsg | NeedsMsg | BatchesMsg;
 
 const TYPE_CODE = { request: 1, response: 2, needs: 3, batches: 4 } as const;
 
-export class ProtocolError extends Error {
+/** Stable codes of {@link ProtocolError}: the byte-level ones, plus unknown version or type and broken limits. */
+export type ProtocolErrorCode = BytesErrorCode | "UNKNOWN_VERSION" | "UNKNOWN_TAG" | "LIMIT" | "INVALID_FIELD";
+
+/** A sync message that is malformed, non-canonical, over the {@link SyncLimits} or not encodable. */
+export class ProtocolError extends SemilatticeError {
   override readonly name = "ProtocolError";
+  declare readonly code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
+  }
 }
+
+/** Byte-level failures of the shared reader and writer, as {@link ProtocolError}s of the same code. */
+const protocolFail: BytesFail = (code, message) => new ProtocolError(code, message);
 
 /* ───────────────────────────── encode ───────────────────────────── */
-
-class Writer {
-  private buf: Uint8Array;
-  private view: DataView;
-  len = 0;
-  constructor(size = 256) {
-    this.buf = new Uint8Array(size);
-    this.view = new DataView(this.buf.buffer);
-  }
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.view.setUint8(this.len, v);
-    this.len += 1;
-  }
-  u16(v: number): void {
-    this.ensure(2);
-    this.view.setUint16(this.len, v);
-    this.len += 2;
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.view.setUint32(this.len, v);
-    this.len += 4;
-  }
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  done(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-}
 
 /**
  * Encodes a message. Throws {@link ProtocolError} if it breaks `limits` (the sender must split:
  * see `chunkBatches`).
  */
 export function encodeMessage(msg: SyncMessage, limits: SyncLimits = DEFAULT_SYNC_LIMITS): Uint8Array {
-  const w = new Writer();
+  const w = new ByteWriter(protocolFail, 256);
   w.u8(PROTOCOL_VERSION);
   w.u8(TYPE_CODE[msg.type]);
-  if (!Number.isInteger(msg.session) || msg.session < 0 || msg.session > 0xffffffff) throw new ProtocolError("session must be a u32");
+  if (!Number.isInteger(msg.session) || msg.session < 0 || msg.session > 0xffffffff) throw new ProtocolError("INVALID_FIELD", "session must be a u32");
   w.u32(msg.session);
   switch (msg.type) {
     case "request":
@@ -151,17 +122,17 @@ export function encodeMessage(msg: SyncMessage, limits: SyncLimits = DEFAULT_SYN
       writeBatches(w, msg.batches, limits);
       break;
   }
-  if (w.len > limits.maxMessageBytes) throw new ProtocolError(`message of ${w.len} bytes exceeds ${limits.maxMessageBytes}`);
-  return w.done();
+  if (w.length > limits.maxMessageBytes) throw new ProtocolError("LIMIT", `message of ${w.length} bytes exceeds ${limits.maxMessageBytes}`);
+  return w.finish();
 }
 
-function writeIds(w: Writer, ids: readonly Hex[], limits: SyncLimits): void {
-  if (ids.length > limits.maxIds) throw new ProtocolError(`${ids.length} ids exceed the limit ${limits.maxIds}`);
+function writeIds(w: ByteWriter, ids: readonly Hex[], limits: SyncLimits): void {
+  if (ids.length > limits.maxIds) throw new ProtocolError("LIMIT", `${ids.length} ids exceed the limit ${limits.maxIds}`);
   w.u16(ids.length);
   for (const id of ids) w.bytes(hexToId(id));
 }
 
-function writeBloom(w: Writer, bloom: BloomFilter | undefined): void {
+function writeBloom(w: ByteWriter, bloom: BloomFilter | undefined): void {
   if (bloom === undefined) {
     w.u8(0);
     return;
@@ -173,11 +144,11 @@ function writeBloom(w: Writer, bloom: BloomFilter | undefined): void {
   w.bytes(bloom.bits);
 }
 
-function writeBatches(w: Writer, batches: readonly Uint8Array[], limits: SyncLimits): void {
-  if (batches.length > limits.maxBatches) throw new ProtocolError(`${batches.length} batches exceed the limit ${limits.maxBatches}`);
+function writeBatches(w: ByteWriter, batches: readonly Uint8Array[], limits: SyncLimits): void {
+  if (batches.length > limits.maxBatches) throw new ProtocolError("LIMIT", `${batches.length} batches exceed the limit ${limits.maxBatches}`);
   w.u16(batches.length);
   for (const b of batches) {
-    if (b.length > limits.maxBatchBytes) throw new ProtocolError(`batch of ${b.length} bytes exceeds ${limits.maxBatchBytes}`);
+    if (b.length > limits.maxBatchBytes) throw new ProtocolError("LIMIT", `batch of ${b.length} bytes exceeds ${limits.maxBatchBytes}`);
     w.u32(b.length);
     w.bytes(b);
   }
@@ -206,49 +177,13 @@ export function chunkBatches(batches: readonly Uint8Array[], limits: SyncLimits 
 
 /* ───────────────────────────── decode ───────────────────────────── */
 
-class Reader {
-  pos = 0;
-  private readonly view: DataView;
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  need(n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new ProtocolError(`truncated ${what} at byte ${this.pos}`);
-  }
-  u8(what: string): number {
-    this.need(1, what);
-    return this.view.getUint8(this.pos++);
-  }
-  u16(what: string): number {
-    this.need(2, what);
-    const v = this.view.getUint16(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  bytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const b = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-}
-
 /** Decodes one message; throws {@link ProtocolError} on anything not produced by {@link encodeMessage}. */
 export function decodeMessage(bytes: Uint8Array, limits: SyncLimits = DEFAULT_SYNC_LIMITS): SyncMessage {
-  if (!(bytes instanceof Uint8Array)) throw new ProtocolError("message must be bytes");
-  if (bytes.length > limits.maxMessageBytes) throw new ProtocolError(`message of ${bytes.length} bytes exceeds ${limits.maxMessageBytes}`);
-  const r = new Reader(bytes);
+  if (!(bytes instanceof Uint8Array)) throw new ProtocolError("INVALID_FIELD", "message must be bytes");
+  if (bytes.length > limits.maxMessageBytes) throw new ProtocolError("LIMIT", `message of ${bytes.length} bytes exceeds ${limits.maxMessageBytes}`);
+  const r = new ByteReader(bytes, protocolFail);
   const version = r.u8("version");
-  if (version !== PROTOCOL_VERSION) throw new ProtocolError(`unknown protocol version ${version}`);
+  if (version !== PROTOCOL_VERSION) throw new ProtocolError("UNKNOWN_VERSION", `unknown protocol version ${version}`);
   const code = r.u8("type");
   const session = r.u32("session");
   let msg: SyncMessage;
@@ -273,69 +208,63 @@ export function decodeMessage(bytes: Uint8Array, limits: SyncLimits = DEFAULT_SY
       msg = { type: "batches", session, batches: readBatches(r, limits) };
       break;
     default:
-      throw new ProtocolError(`unknown message type ${code}`);
+      throw new ProtocolError("UNKNOWN_TAG", `unknown message type ${code}`);
   }
-  if (r.remaining !== 0) throw new ProtocolError(`${r.remaining} trailing bytes`);
+  if (r.remaining !== 0) throw new ProtocolError("TRAILING_BYTES", `${r.remaining} trailing bytes`);
   return msg;
 }
 
-function readIds(r: Reader, limits: SyncLimits, what: string): Hex[] {
+function readIds(r: ByteReader, limits: SyncLimits, what: string): Hex[] {
   const n = r.u16(`${what} count`);
-  if (n > limits.maxIds) throw new ProtocolError(`${n} ${what} exceed the limit ${limits.maxIds}`);
+  if (n > limits.maxIds) throw new ProtocolError("LIMIT", `${n} ${what} exceed the limit ${limits.maxIds}`);
   r.need(n * 32, what);
   const out: Hex[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const id = idToHex(r.bytes(32, what));
-    if (seen.has(id)) throw new ProtocolError(`duplicate id in ${what}`);
+    const id = r.hex(32, what);
+    if (seen.has(id)) throw new ProtocolError("NON_CANONICAL", `duplicate id in ${what}`);
     seen.add(id);
     out.push(id);
   }
   return out;
 }
 
-function readBloom(r: Reader): BloomFilter | undefined {
+function readBloom(r: ByteReader): BloomFilter | undefined {
   const present = r.u8("bloom flag");
   if (present === 0) return undefined;
-  if (present !== 1) throw new ProtocolError(`bloom flag must be 0 or 1, got ${present}`);
+  if (present !== 1) throw new ProtocolError("NON_CANONICAL", `bloom flag must be 0 or 1, got ${present}`);
   const k = r.u8("bloom k");
   const salt = r.u32("bloom salt");
   const mBits = r.u32("bloom size");
-  if (k < 1 || k > BLOOM_MAX_K) throw new ProtocolError(`bloom k ${k} out of 1..${BLOOM_MAX_K}`);
-  if (mBits === 0 || mBits % 8 !== 0 || mBits > BLOOM_MAX_BITS) throw new ProtocolError(`bloom size ${mBits} bits invalid`);
-  const bits = r.bytes(mBits / 8, "bloom bits");
+  if (k < 1 || k > BLOOM_MAX_K) throw new ProtocolError("OUT_OF_RANGE", `bloom k ${k} out of 1..${BLOOM_MAX_K}`);
+  if (mBits === 0 || mBits % 8 !== 0 || mBits > BLOOM_MAX_BITS) throw new ProtocolError("OUT_OF_RANGE", `bloom size ${mBits} bits invalid`);
+  const bits = r.copy(mBits / 8, "bloom bits");
   return new BloomFilter(mBits, k, salt, bits);
 }
 
-function readBatches(r: Reader, limits: SyncLimits): Uint8Array[] {
+function readBatches(r: ByteReader, limits: SyncLimits): Uint8Array[] {
   const n = r.u16("batch count");
-  if (n > limits.maxBatches) throw new ProtocolError(`${n} batches exceed the limit ${limits.maxBatches}`);
+  if (n > limits.maxBatches) throw new ProtocolError("LIMIT", `${n} batches exceed the limit ${limits.maxBatches}`);
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const len = r.u32("batch length");
-    if (len === 0) throw new ProtocolError("empty batch");
-    if (len > limits.maxBatchBytes) throw new ProtocolError(`batch of ${len} bytes exceeds ${limits.maxBatchBytes}`);
-    out.push(r.bytes(len, "batch"));
+    if (len === 0) throw new ProtocolError("NON_CANONICAL", "empty batch");
+    if (len > limits.maxBatchBytes) throw new ProtocolError("LIMIT", `batch of ${len} bytes exceeds ${limits.maxBatchBytes}`);
+    out.push(r.copy(len, "batch"));
   }
   return out;
 }
 
 /* ───────────────────────────── ids ───────────────────────────── */
 
-const HEX = "0123456789abcdef";
-
+/** Lower-case 0x-hex of an id's bytes. */
 export function idToHex(b: Uint8Array): Hex {
-  let s = "0x";
-  for (let i = 0; i < b.length; i++) {
-    const v = b[i] as number;
-    s += HEX[v >> 4] + (HEX[v & 15] as string);
-  }
-  return s as Hex;
+  return toHex(b);
 }
 
 /** A 32-byte id from `0x` + 64 hex (either case). */
 export function hexToId(id: string): Uint8Array {
-  if (typeof id !== "string" || id.length !== 66 || !/^0x[0-9a-fA-F]{64}$/.test(id)) throw new ProtocolError(`not a 32-byte hex id: ${String(id).slice(0, 80)}`);
+  if (typeof id !== "string" || id.length !== 66 || !/^0x[0-9a-fA-F]{64}$/.test(id)) throw new ProtocolError("INVALID_FIELD", `not a 32-byte hex id: ${String(id).slice(0, 80)}`);
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = parseInt(id.slice(2 + 2 * i, 4 + 2 * i), 16);
   return out;

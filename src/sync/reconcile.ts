@@ -40,8 +40,10 @@
  *   `sessionTimeoutMs`) but never make the replica deliver an invalid batch.
  */
 import type { Replica } from "../channel/replica.js";
-import type { Clock, Logger, PeerId, Transport } from "./transport.js";
-import { silentLogger } from "./transport.js";
+import type { Clock, Logger, PeerId, Transport } from "../runtime/transport.js";
+import { invariant } from "../core/errors.js";
+import { RecentSet } from "../runtime/recentSet.js";
+import { silentLogger } from "../runtime/transport.js";
 import { createHash } from "node:crypto";
 import { BloomFilter } from "./bloom.js";
 import {
@@ -127,7 +129,12 @@ export interface SyncOptions {
   sessionTimeoutMs?: number;
   /** Eager relay: own batches only (default), all newly delivered, or none. */
   relay?: "own" | "all" | "none";
+  /** How many ingested batches' byte hashes are remembered to skip copies before decoding. Default 65,536. */
+  maxSeenBatches?: number;
 }
+
+/** Default {@link SyncOptions.maxSeenBatches}. */
+export const DEFAULT_MAX_SEEN_BATCHES = 65_536;
 
 export interface SyncStats {
   sessionsStarted: number;
@@ -207,8 +214,8 @@ export class SyncNode {
   private indexed = 0;
   /** Per peer: orphan-limit strikes, and whether a session with it completed since the last one. */
   private readonly orphanStrikes = new Map<PeerId, { strikes: number; completedSince: boolean }>();
-  /** SHA-256 of the encoded bytes of every batch ingested without error: a copy of one is skipped before decoding. */
-  private readonly seenBytes = new Set<string>();
+  /** SHA-256 of the encoded bytes of the last `maxSeenBatches` batches ingested without error: a copy of one is skipped before decoding. */
+  private readonly seenBytes: RecentSet<string>;
   private stopTimer: (() => void) | undefined;
   private stopped = false;
   /** Listeners for batches delivered from the network. */
@@ -224,6 +231,7 @@ export class SyncNode {
     this.syncIntervalMs = opts.syncIntervalMs ?? 200;
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 2000;
     this.relay = opts.relay ?? "own";
+    this.seenBytes = new RecentSet(opts.maxSeenBatches ?? DEFAULT_MAX_SEEN_BATCHES);
   }
 
   /** Installs the transport handlers and starts the periodic sync. */
@@ -350,6 +358,9 @@ export class SyncNode {
     }
     const f = this.newFetch(from, session, false, heads);
     f.awaitingPush = true;
+    let responding = 0;
+    for (const x of this.fetches.values()) if (!x.initiator && x.peer === from) responding++;
+    invariant(responding <= MAX_RESPONDER_SESSIONS, `${responding} responder sessions with ${from}, at most ${MAX_RESPONDER_SESSIONS}`);
   }
 
   private onResponse(from: PeerId, session: number, heads: Hex[], bloom: BloomFilter | undefined, needs: Hex[], batches: Uint8Array[]): void {
@@ -590,6 +601,8 @@ export class SyncNode {
   private syncIndex(): void {
     const ids = this.replica.deliveredSince(this.indexed);
     for (const id of ids) this.indexOf.set(id, this.indexed++);
+    // the replica delivers each batch once: one index per id
+    if (this.indexOf.size !== this.indexed) invariant(false, `${this.indexOf.size} batches indexed under ${this.indexed} delivery indices`);
   }
 
   private inDeliveryOrder(ids: readonly Hex[]): Hex[] {

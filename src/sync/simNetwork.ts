@@ -20,132 +20,17 @@
  * `ban(peer)` (a node cutting off a Byzantine peer) is one-directional and permanent: the banning
  * node never again receives from or sends to that peer.
  */
-import type { Clock, PeerId, Transport, TransportHandlers } from "./transport.js";
+import { SemilatticeError } from "../core/errors.js";
+import { EventQueue } from "../runtime/eventQueue.js";
+import { Prng } from "../runtime/prng.js";
+import type { Clock, PeerId, Transport, TransportHandlers } from "../runtime/transport.js";
 
-/* ───────────────────────────── PRNG ───────────────────────────── */
+export { Prng };
 
-/**
- * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, PractRand-tested), seeded through
- * splitmix32 so that nearby seeds give unrelated streams. Test infrastructure only: the engine never
- * uses randomness.
- */
-export class Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const splitmix = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = splitmix();
-    this.b = splitmix();
-    this.c = splitmix();
-    this.d = splitmix();
-    for (let i = 0; i < 12; i++) this.nextU32();
-  }
-
-  /** Uniform 32-bit unsigned integer. */
-  nextU32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    return this.nextU32() / 4294967296;
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  /** True with probability p. */
-  chance(p: number): boolean {
-    return p > 0 && this.next() < p;
-  }
-
-  /** Exponential with the given mean. */
-  exp(mean: number): number {
-    return mean <= 0 ? 0 : -Math.log(1 - this.next()) * mean;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error("pick from an empty list");
-    return items[this.int(items.length)] as T;
-  }
-
-  /** A new generator derived from this one (for independent streams). */
-  fork(): Prng {
-    return new Prng(this.nextU32());
-  }
-}
-
-/* ───────────────────────────── scheduler ───────────────────────────── */
-
+/** A scheduled callback; cancelled ones stay in the queue and are skipped when due. */
 interface Event {
-  at: number;
-  seq: number;
   fn: () => void;
   cancelled: boolean;
-}
-
-/** A binary min-heap of events by (at, seq): deterministic order for equal times. */
-class EventQueue {
-  private heap: Event[] = [];
-  get size(): number {
-    return this.heap.length;
-  }
-  push(e: Event): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(h[i] as Event, h[p] as Event)) break;
-      [h[i], h[p]] = [h[p] as Event, h[i] as Event];
-      i = p;
-    }
-  }
-  peek(): Event | undefined {
-    return this.heap[0];
-  }
-  pop(): Event | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l] as Event, h[m] as Event)) m = l;
-        if (r < h.length && less(h[r] as Event, h[m] as Event)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as Event, h[i] as Event];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
-function less(x: Event, y: Event): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
 /* ───────────────────────────── network ───────────────────────────── */
@@ -183,8 +68,7 @@ export class SimNetwork implements Clock {
   readonly prng: Prng;
   readonly stats: SimStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, bytes: 0 };
   private time = 0;
-  private seq = 0;
-  private readonly queue = new EventQueue();
+  private readonly queue = new EventQueue<Event>();
   private readonly nodes = new Map<PeerId, SimTransport>();
   private readonly faults: Required<Omit<SimFaults, "partitions">>;
   private readonly partitions: Partition[];
@@ -201,11 +85,11 @@ export class SimNetwork implements Clock {
     };
     for (const p of ["dropProbability", "duplicateProbability", "reorderProbability"] as const) {
       const v = this.faults[p];
-      if (!(v >= 0 && v < 1)) throw new RangeError(`${p} must be in [0, 1), got ${v}`);
+      if (!(v >= 0 && v < 1)) throw new SemilatticeError("INVALID_CONFIG", `${p} must be in [0, 1), got ${v}`);
     }
     this.partitions = (faults.partitions ?? []).map((p) => ({ ...p, groups: p.groups.map((g) => [...g]) }));
     for (const p of this.partitions) {
-      if (!(p.untilMs > p.fromMs)) throw new RangeError("partition: untilMs must be after fromMs");
+      if (!(p.untilMs > p.fromMs)) throw new SemilatticeError("INVALID_CONFIG", "partition: untilMs must be after fromMs");
       // Links flap at both ends of the partition: tell the nodes.
       this.at(p.fromMs, () => this.linkChange());
       this.at(p.untilMs, () => this.linkChange());
@@ -222,8 +106,8 @@ export class SimNetwork implements Clock {
 
   /** Schedules `fn` at absolute virtual time `atMs`; returns a cancel function. */
   at(atMs: number, fn: () => void): () => void {
-    const e: Event = { at: Math.max(atMs, this.time), seq: this.seq++, fn, cancelled: false };
-    this.queue.push(e);
+    const e: Event = { fn, cancelled: false };
+    this.queue.push(Math.max(atMs, this.time), e);
     return () => {
       e.cancelled = true;
     };
@@ -256,12 +140,12 @@ export class SimNetwork implements Clock {
   /** Runs events until virtual time `untilMs` (inclusive) or the queue is empty. */
   runUntil(untilMs: number): void {
     for (;;) {
-      const e = this.queue.peek();
-      if (e === undefined || e.at > untilMs) break;
+      const top = this.queue.peek();
+      if (top === undefined || top.t > untilMs) break;
       this.queue.pop();
-      if (e.cancelled) continue;
-      this.time = e.at;
-      e.fn();
+      if (top.e.cancelled) continue;
+      this.time = top.t;
+      top.e.fn();
     }
     if (this.time < untilMs) this.time = untilMs;
   }
@@ -270,12 +154,12 @@ export class SimNetwork implements Clock {
   runUntilTrue(pred: () => boolean, limitMs: number): boolean {
     if (pred()) return true;
     for (;;) {
-      const e = this.queue.peek();
-      if (e === undefined || e.at > limitMs) return pred();
+      const top = this.queue.peek();
+      if (top === undefined || top.t > limitMs) return pred();
       this.queue.pop();
-      if (e.cancelled) continue;
-      this.time = e.at;
-      e.fn();
+      if (top.e.cancelled) continue;
+      this.time = top.t;
+      top.e.fn();
       if (pred()) return true;
     }
   }

@@ -32,11 +32,12 @@
  * relays, peer discovery (mDNS, DHT) and gossipsub for large meshes. The {@link Transport} interface
  * is all the sync layer sees, so the switch would be one new file.
  */
+import { SemilatticeError } from "../core/errors.js";
 import { createHash, randomBytes } from "node:crypto";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { recoverAddress, type Hex, type Signer } from "../channel/identity.js";
-import type { Logger, PeerId, Transport, TransportHandlers } from "./transport.js";
-import { silentLogger } from "./transport.js";
+import type { Logger, PeerId, Transport, TransportHandlers } from "../runtime/transport.js";
+import { silentLogger } from "../runtime/transport.js";
 import { DEFAULT_SYNC_LIMITS } from "./protocol.js";
 
 export const HANDSHAKE_DOMAIN = "semilattice/sync/handshake/v1";
@@ -99,7 +100,7 @@ export class WsTransport implements Transport {
     this.self = opts.signer.address;
     this.server = server;
     this.participants = new Set(opts.participants.map((p) => p.toLowerCase()));
-    if (!this.participants.has(this.self)) throw new Error(`ws transport: ${this.self} is not a participant`);
+    if (!this.participants.has(this.self)) throw new SemilatticeError("NOT_A_PARTICIPANT", `ws transport: ${this.self} is not a participant`);
     this.logger = opts.logger ?? silentLogger;
     this.redialMs = opts.redialMs ?? 200;
     server.on("connection", (ws) => this.adopt(ws));
@@ -135,7 +136,7 @@ export class WsTransport implements Transport {
    */
   addPeer(peer: string, url: string): void {
     const p = peer.toLowerCase();
-    if (p === this.self || !this.participants.has(p)) throw new Error(`ws transport: ${peer} is not another participant`);
+    if (p === this.self || !this.participants.has(p)) throw new SemilatticeError("NOT_A_PARTICIPANT", `ws transport: ${peer} is not another participant`);
     if (this.self < p) {
       this.dialTargets.set(p, url);
       this.dial(p);

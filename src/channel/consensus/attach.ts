@@ -1,10 +1,9 @@
 /**
  * Wiring the checkpoint layer to a {@link Transport} without changing the sync layer or the channel:
  *
- * - {@link muxTransport} splits one transport into two logical ones by a leading tag byte
- *   (0 = sync, 1 = checkpoint consensus). Each side sees only its own messages; connects and
- *   disconnects go to both; a message with another tag is a protocol violation and the peer is banned.
- *   Give `sync` to `MultiPartyChannel` / `SyncNode` and `consensus` to {@link attachCheckpointer}.
+ * - `muxTransport` (in `runtime/transport.ts`, re-exported here) splits one transport into two
+ *   logical ones by a leading tag byte (0 = sync, 1 = checkpoint consensus). Give `sync` to
+ *   `MultiPartyChannel` / `SyncNode` and `consensus` to {@link attachCheckpointer}.
  * - {@link attachCheckpointer} runs a {@link Checkpointer} over a replica and the consensus side:
  *   messages are encoded with the canonical codec (`wire.ts`); undecodable bytes or consensus
  *   messages that prove the sender faulty (bad signature, not a participant, not the proposer,
@@ -15,62 +14,11 @@
 import { Checkpointer, CheckpointError, type CheckpointerOptions, type CheckpointWire } from "../checkpoint.js";
 import type { Hex, Signer } from "../identity.js";
 import type { Replica } from "../replica.js";
-import type { Clock, PeerId, Transport, TransportHandlers } from "../../sync/transport.js";
+import { MUX_CONSENSUS, MUX_SYNC, muxTransport, type Clock, type PeerId, type Transport } from "../../runtime/transport.js";
 import { ConsensusError } from "./tendermint.js";
 import { decodeCheckpointWire, encodeCheckpointWire, WireError } from "./wire.js";
 
-export const MUX_SYNC = 0;
-export const MUX_CONSENSUS = 1;
-
-class SubTransport implements Transport {
-  handlers: TransportHandlers | undefined;
-  constructor(
-    private readonly base: Transport,
-    private readonly tag: number,
-  ) {}
-  get self(): PeerId {
-    return this.base.self;
-  }
-  send(peer: PeerId, bytes: Uint8Array): boolean {
-    const framed = new Uint8Array(bytes.length + 1);
-    framed[0] = this.tag;
-    framed.set(bytes, 1);
-    return this.base.send(peer, framed);
-  }
-  peers(): PeerId[] {
-    return this.base.peers();
-  }
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
-  }
-  ban(peer: PeerId, reason: string): void {
-    this.base.ban(peer, reason);
-  }
-  close(): Promise<void> {
-    return this.base.close();
-  }
-}
-
-/** Two logical transports over one (see the module comment). */
-export function muxTransport(base: Transport): { sync: Transport; consensus: Transport } {
-  const sync = new SubTransport(base, MUX_SYNC);
-  const consensus = new SubTransport(base, MUX_CONSENSUS);
-  const sides = [sync, consensus];
-  base.setHandlers({
-    message(from, bytes) {
-      const side = bytes.length > 0 ? sides[bytes[0]!] : undefined;
-      if (side === undefined) return base.ban(from, "unknown multiplex tag");
-      side.handlers?.message(from, bytes.subarray(1));
-    },
-    connect(peer) {
-      for (const s of sides) s.handlers?.connect(peer);
-    },
-    disconnect(peer, reason) {
-      for (const s of sides) s.handlers?.disconnect(peer, reason);
-    },
-  });
-  return { sync, consensus };
-}
+export { MUX_CONSENSUS, MUX_SYNC, muxTransport };
 
 export interface AttachOptions extends Omit<CheckpointerOptions, "send" | "schedule" | "now" | "signer"> {
   replica: Replica;

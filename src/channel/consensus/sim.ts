@@ -28,6 +28,8 @@
  * Byzantine replicas are excluded from the agreement / validity / termination checks.
  */
 import { keccak256 } from "../../core/keccak.js";
+import { EventQueue } from "../../runtime/eventQueue.js";
+import { prngFunction } from "../../runtime/prng.js";
 import { toHex } from "../batch.js";
 import { createSigner, recoverAddress, type Hex, type Signer } from "../identity.js";
 import { ConsensusError, messageDigest, Tendermint, type ConsensusMessage, type ConsensusOutput, type SignedProposal, type SignedVote, type Step, type TimeoutConfig } from "./tendermint.js";
@@ -101,60 +103,6 @@ export interface ConsensusSimResult {
   maxDecisionRound: number;
 }
 
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Binary min-heap of events by (time, seq): equal times pop in insertion order. */
-export class EventQueue<T> {
-  private heap: { t: number; s: number; e: T }[] = [];
-  private seq = 0;
-  get size(): number {
-    return this.heap.length;
-  }
-  push(t: number, e: T): void {
-    const h = this.heap;
-    h.push({ t, s: this.seq++, e });
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (less(h[p]!, h[i]!)) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
-      i = p;
-    }
-  }
-  pop(): { t: number; e: T } | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i]!, h[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-const less = (a: { t: number; s: number }, b: { t: number; s: number }): boolean => a.t < b.t || (a.t === b.t && a.s < b.s);
-
 type SimEvent =
   | { k: "deliver"; to: number; from: number; m: ConsensusMessage }
   | { k: "timeout"; node: number; step: Step; height: number; round: number }
@@ -209,7 +157,7 @@ const MAX_FUTURE = 4096;
 export function runConsensusSim(o: ConsensusSimOptions): ConsensusSimResult {
   const n = o.n;
   if (!Number.isSafeInteger(n) || n < 1 || n > 64) throw new ConsensusError("INVALID_CONFIG", "n must be 1..64");
-  const rand = prng(o.seed);
+  const rand = prngFunction(o.seed);
   const minDelay = o.minDelayMs ?? 1;
   const maxDelay = Math.max(minDelay, o.maxDelayMs ?? 20);
   const dropRate = o.dropRate ?? 0;

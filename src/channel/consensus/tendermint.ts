@@ -35,6 +35,8 @@
  * most `maxRound` and at most `maxRoundsAhead` above the current round; at most
  * `maxProposalsPerRound` distinct proposals per round are kept (more is only further evidence).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../../core/errors.js";
+import { maxFaulty, quorum } from "../../runtime/quorum.js";
 import type { Hex, Signer } from "../identity.js";
 import { recoverAddress } from "../identity.js";
 import { NIL_ID, proposalDigest, voteDigest, VOTE_TYPE_PRECOMMIT, VOTE_TYPE_PREVOTE } from "../checkpointTypes.js";
@@ -107,13 +109,11 @@ export type ConsensusErrorCode =
   | "ROUND_LIMIT"
   | "NOT_STARTED";
 
-export class ConsensusError extends Error {
+export class ConsensusError extends SemilatticeError {
   override readonly name = "ConsensusError";
-  constructor(
-    readonly code: ConsensusErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: ConsensusErrorCode;
+  constructor(code: ConsensusErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
@@ -170,15 +170,7 @@ export interface TendermintConfig {
   limits?: Partial<ConsensusLimits>;
 }
 
-/** q = ⌊2n/3⌋ + 1: the smallest count > 2n/3 (the paper's 2f + 1 with n = 3f + 1). */
-export function quorum(n: number): number {
-  return Math.floor((2 * n) / 3) + 1;
-}
-
-/** f = ⌊(n − 1)/3⌋: the most faulty participants tolerated (n ≥ 3f + 1). */
-export function maxFaulty(n: number): number {
-  return Math.floor((n - 1) / 3);
-}
+export { quorum, maxFaulty };
 
 /** proposer(h, r): deterministic round-robin over the participants' fixed order. */
 export function proposerIndex(n: number, height: number, round: number): number {

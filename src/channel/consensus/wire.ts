@@ -15,9 +15,10 @@
  *   token (20) ‖ amount u256 each; ids consecutive, amounts > 0, at most `maxDeposits`)
  * Integers decode to safe integers only (u64 ≤ 2^53 − 1).
  */
+import { SemilatticeError, type SemilatticeErrorParameters } from "../../core/errors.js";
 import type { CheckpointValue, CheckpointWire } from "../checkpoint.js";
 import { MAX_DEPOSITS_PER_CHECKPOINT, wellFormedDeposits, type DepositRecord } from "../deposits.js";
-import type { Hex } from "../identity.js";
+import { ByteReader, ByteWriter, type BytesFail, type Hex } from "../../runtime/bytes.js";
 import type { ConsensusMessage } from "./tendermint.js";
 
 export interface WireLimits {
@@ -33,189 +34,98 @@ export const DEFAULT_WIRE_LIMITS: Readonly<WireLimits> = Object.freeze({ maxHead
 
 export type WireErrorCode = "TRUNCATED" | "TRAILING_BYTES" | "UNKNOWN_TAG" | "OUT_OF_RANGE" | "NON_CANONICAL" | "LIMIT";
 
-export class WireError extends Error {
+export class WireError extends SemilatticeError {
   override readonly name = "WireError";
-  constructor(
-    readonly code: WireErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: WireErrorCode;
+  constructor(code: WireErrorCode, message: string, parameters?: SemilatticeErrorParameters) {
+    super(code, message, parameters);
   }
 }
 
-class Writer {
-  private parts: number[] = [];
-  u8(v: number): void {
-    this.parts.push(v & 0xff);
-  }
-  u16(v: number): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new WireError("OUT_OF_RANGE", `u16 out of range: ${v}`);
-    this.parts.push(v >>> 8, v & 0xff);
-  }
-  u32(v: number): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new WireError("OUT_OF_RANGE", `u32 out of range: ${v}`);
-    this.parts.push(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
-  }
-  i32(v: number): void {
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new WireError("OUT_OF_RANGE", `i32 out of range: ${v}`);
-    this.u32(v >>> 0);
-  }
-  u64(v: number): void {
-    if (!Number.isSafeInteger(v) || v < 0) throw new WireError("OUT_OF_RANGE", `u64 must be a safe non-negative integer: ${v}`);
-    this.u32(Math.floor(v / 2 ** 32));
-    this.u32(v % 2 ** 32);
-  }
-  bytes(b: Uint8Array, n: number): void {
-    if (!(b instanceof Uint8Array) || b.length !== n) throw new WireError("OUT_OF_RANGE", `expected ${n} bytes`);
-    for (const x of b) this.parts.push(x);
-  }
-  hex(h: string, n: number): void {
-    if (typeof h !== "string" || !new RegExp(`^0x[0-9a-f]{${2 * n}}$`).test(h)) throw new WireError("OUT_OF_RANGE", `expected lower-case 0x + ${2 * n} hex digits`);
-    this.bytes(Buffer.from(h.slice(2), "hex"), n);
-  }
-  done(): Uint8Array {
-    return Uint8Array.from(this.parts);
-  }
-}
-
-class Reader {
-  private at = 0;
-  constructor(private readonly b: Uint8Array) {}
-  private need(n: number): void {
-    if (this.at + n > this.b.length) throw new WireError("TRUNCATED", "message ends early");
-  }
-  u8(): number {
-    this.need(1);
-    return this.b[this.at++]!;
-  }
-  u16(): number {
-    return (this.u8() << 8) | this.u8();
-  }
-  u32(): number {
-    this.need(4);
-    const v = ((this.b[this.at]! << 24) >>> 0) + (this.b[this.at + 1]! << 16) + (this.b[this.at + 2]! << 8) + this.b[this.at + 3]!;
-    this.at += 4;
-    return v;
-  }
-  i32(): number {
-    return this.u32() | 0;
-  }
-  u64(): number {
-    const hi = this.u32();
-    const lo = this.u32();
-    if (hi >= 2 ** 21) throw new WireError("OUT_OF_RANGE", "u64 above 2^53 − 1");
-    return hi * 2 ** 32 + lo;
-  }
-  bytes(n: number): Uint8Array {
-    this.need(n);
-    const out = this.b.slice(this.at, this.at + n);
-    this.at += n;
-    return out;
-  }
-  hex(n: number): Hex {
-    return ("0x" + Buffer.from(this.bytes(n)).toString("hex")) as Hex;
-  }
-  end(): void {
-    if (this.at !== this.b.length) throw new WireError("TRAILING_BYTES", `${this.b.length - this.at} bytes after the message`);
-  }
-}
+/** Byte-level failures of the shared reader and writer, as {@link WireError}s of the same code. */
+const wireFail: BytesFail = (code, message) => new WireError(code === "TOO_LARGE" ? "LIMIT" : code === "INVALID_UTF8" ? "NON_CANONICAL" : code, message);
 
 const KIND = { proposal: 1, prevote: 2, precommit: 3 } as const;
 
-function writeMessage(w: Writer, m: ConsensusMessage): void {
+function writeMessage(w: ByteWriter, m: ConsensusMessage): void {
   const k = KIND[m.kind];
   if (k === undefined) throw new WireError("UNKNOWN_TAG", "unknown message kind");
   w.u8(k);
   w.u64(m.height);
   w.u32(m.round);
-  w.hex(m.sender, 20);
-  w.bytes(m.signature, 65);
+  w.lowerHex(m.sender, 20);
+  w.fixed(m.signature, 65);
   if (m.kind === "proposal") {
-    w.hex(m.valueId, 32);
+    w.lowerHex(m.valueId, 32);
     w.i32(m.validRound);
   } else if (m.valueId === null) {
     w.u8(0);
   } else {
     w.u8(1);
-    w.hex(m.valueId, 32);
+    w.lowerHex(m.valueId, 32);
   }
 }
 
-function readMessage(r: Reader): ConsensusMessage {
-  const k = r.u8();
+function readMessage(r: ByteReader): ConsensusMessage {
+  const k = r.u8("message kind");
   if (k < 1 || k > 3) throw new WireError("UNKNOWN_TAG", `unknown message kind ${k}`);
-  const height = r.u64();
-  const round = r.u32();
-  const sender = r.hex(20);
-  const signature = r.bytes(65);
-  if (k === 1) return { kind: "proposal", height, round, sender, signature, valueId: r.hex(32), validRound: r.i32() };
-  const flag = r.u8();
+  const height = r.u64("height");
+  const round = r.u32("round");
+  const sender = r.hex(20, "sender");
+  const signature = r.copy(65, "signature");
+  if (k === 1) return { kind: "proposal", height, round, sender, signature, valueId: r.hex(32, "valueId"), validRound: r.i32("validRound") };
+  const flag = r.u8("vote value flag");
   if (flag > 1) throw new WireError("NON_CANONICAL", "vote value flag must be 0 or 1");
-  return { kind: k === 2 ? "prevote" : "precommit", height, round, sender, signature, valueId: flag === 0 ? null : r.hex(32) };
+  return { kind: k === 2 ? "prevote" : "precommit", height, round, sender, signature, valueId: flag === 0 ? null : r.hex(32, "valueId") };
 }
 
-function writeValue(w: Writer, v: CheckpointValue, limits: WireLimits): void {
+function writeValue(w: ByteWriter, v: CheckpointValue, limits: WireLimits): void {
   if (!Array.isArray(v.heads) || v.heads.length > limits.maxHeads) throw new WireError("LIMIT", `at most ${limits.maxHeads} heads`);
   w.u64(v.height);
   w.u16(v.heads.length);
   v.heads.forEach((h, i) => {
     if (i > 0 && !(v.heads[i - 1]! < h)) throw new WireError("NON_CANONICAL", "heads must be strictly ascending");
-    w.hex(h, 32);
+    w.lowerHex(h, 32);
   });
-  w.hex(v.stateRoot, 32);
-  w.hex(v.exitRoot, 32);
+  w.lowerHex(v.stateRoot, 32);
+  w.lowerHex(v.exitRoot, 32);
   w.u64(v.timeMs);
   const maxDeposits = limits.maxDeposits ?? MAX_DEPOSITS_PER_CHECKPOINT;
   if (!wellFormedDeposits(v.deposits, maxDeposits)) throw new WireError("OUT_OF_RANGE", `deposits must be at most ${maxDeposits} well-formed records with consecutive ids`);
   w.u16(v.deposits.length);
   for (const d of v.deposits) {
-    w.bytes(u256(d.recordId), 32);
-    w.hex(d.account, 20);
-    w.hex(d.token, 20);
-    w.bytes(u256(d.amount), 32);
+    w.u256(d.recordId);
+    w.lowerHex(d.account, 20);
+    w.lowerHex(d.token, 20);
+    w.u256(d.amount);
   }
 }
 
-function u256(v: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 31; i >= 0 && v > 0n; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-function readU256(r: Reader): bigint {
-  let v = 0n;
-  for (const b of r.bytes(32)) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
-function readValue(r: Reader, limits: WireLimits): CheckpointValue {
-  const height = r.u64();
-  const n = r.u16();
+function readValue(r: ByteReader, limits: WireLimits): CheckpointValue {
+  const height = r.u64("value height");
+  const n = r.u16("heads count");
   if (n > limits.maxHeads) throw new WireError("LIMIT", `at most ${limits.maxHeads} heads`);
   const heads: Hex[] = [];
   for (let i = 0; i < n; i++) {
-    const h = r.hex(32);
+    const h = r.hex(32, "head");
     if (i > 0 && !(heads[i - 1]! < h)) throw new WireError("NON_CANONICAL", "heads must be strictly ascending");
     heads.push(h);
   }
-  const stateRoot = r.hex(32);
-  const exitRoot = r.hex(32);
-  const timeMs = r.u64();
+  const stateRoot = r.hex(32, "stateRoot");
+  const exitRoot = r.hex(32, "exitRoot");
+  const timeMs = r.u64("timeMs");
   const maxDeposits = limits.maxDeposits ?? MAX_DEPOSITS_PER_CHECKPOINT;
-  const k = r.u16();
+  const k = r.u16("deposits count");
   if (k > maxDeposits) throw new WireError("LIMIT", `at most ${maxDeposits} deposits`);
   const deposits: DepositRecord[] = [];
-  for (let i = 0; i < k; i++) deposits.push({ recordId: readU256(r), account: r.hex(20), token: r.hex(20), amount: readU256(r) });
+  for (let i = 0; i < k; i++) deposits.push({ recordId: r.u256("recordId"), account: r.hex(20, "account"), token: r.hex(20, "token"), amount: r.u256("amount") });
   if (!wellFormedDeposits(deposits, maxDeposits)) throw new WireError("OUT_OF_RANGE", "deposit ids must be consecutive and amounts positive");
   return { height, heads, stateRoot, exitRoot, timeMs, deposits };
 }
 
 /** Canonical bytes of a checkpoint-layer message. Throws {@link WireError} on a malformed one. */
 export function encodeCheckpointWire(m: CheckpointWire, limits: WireLimits = DEFAULT_WIRE_LIMITS): Uint8Array {
-  const w = new Writer();
+  const w = new ByteWriter(wireFail, 256);
   switch (m.kind) {
     case "consensus":
       w.u8(1);
@@ -229,8 +139,8 @@ export function encodeCheckpointWire(m: CheckpointWire, limits: WireLimits = DEF
     case "signature":
       w.u8(2);
       w.u64(m.height);
-      w.hex(m.signer, 20);
-      w.bytes(m.signature, 65);
+      w.lowerHex(m.signer, 20);
+      w.fixed(m.signature, 65);
       break;
     case "proof":
       if (!Array.isArray(m.messages) || m.messages.length > limits.maxProofMessages) throw new WireError("LIMIT", `at most ${limits.maxProofMessages} proof messages`);
@@ -243,26 +153,26 @@ export function encodeCheckpointWire(m: CheckpointWire, limits: WireLimits = DEF
     default:
       throw new WireError("UNKNOWN_TAG", "unknown checkpoint message kind");
   }
-  return w.done();
+  return w.finish();
 }
 
 /** Decodes {@link encodeCheckpointWire}'s output; anything else throws {@link WireError}. */
 export function decodeCheckpointWire(bytes: Uint8Array, limits: WireLimits = DEFAULT_WIRE_LIMITS): CheckpointWire {
   if (!(bytes instanceof Uint8Array)) throw new WireError("TRUNCATED", "expected bytes");
-  const r = new Reader(bytes);
-  const tag = r.u8();
+  const r = new ByteReader(bytes, wireFail);
+  const tag = r.u8("tag");
   let out: CheckpointWire;
   if (tag === 1) {
     const message = readMessage(r);
-    const flag = r.u8();
+    const flag = r.u8("value flag");
     if (flag > 1) throw new WireError("NON_CANONICAL", "value flag must be 0 or 1");
     out = flag === 0 ? { kind: "consensus", message } : { kind: "consensus", message, value: readValue(r, limits) };
   } else if (tag === 2) {
-    out = { kind: "signature", height: r.u64(), signer: r.hex(20), signature: r.bytes(65) };
+    out = { kind: "signature", height: r.u64("height"), signer: r.hex(20, "signer"), signature: r.copy(65, "signature") };
   } else if (tag === 3) {
-    const height = r.u64();
+    const height = r.u64("height");
     const value = readValue(r, limits);
-    const n = r.u16();
+    const n = r.u16("proof count");
     if (n > limits.maxProofMessages) throw new WireError("LIMIT", `at most ${limits.maxProofMessages} proof messages`);
     const messages: ConsensusMessage[] = [];
     for (let i = 0; i < n; i++) messages.push(readMessage(r));
@@ -270,6 +180,6 @@ export function decodeCheckpointWire(bytes: Uint8Array, limits: WireLimits = DEF
   } else {
     throw new WireError("UNKNOWN_TAG", `unknown tag ${tag}`);
   }
-  r.end();
+  r.end("message");
   return out;
 }
