@@ -18,8 +18,8 @@ export default tseslint.config(
     languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
   },
   {
-    // Plain-JS launchers run on Node.
-    files: ["bin/**/*.js"],
+    // Plain-JS launchers, build scripts and examples run on Node.
+    files: ["bin/**/*.js", "scripts/**/*.mjs", "examples/**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {

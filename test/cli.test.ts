@@ -68,6 +68,39 @@ describe("semilattice --help", () => {
   it("an unknown command is a usage error", async () => {
     expect((await cli("frobnicate")).code).toBe(2);
   });
+
+  it("the participant limit of the flags is the demo's", async () => {
+    const { MAX_DEMO_PARTICIPANTS } = await import("../src/cli/channelDemo.js");
+    const { MAX_DEMO_PARTICIPANTS: flagLimit } = await import("../src/cli/main.js");
+    expect(flagLimit).toBe(MAX_DEMO_PARTICIPANTS);
+  });
+});
+
+describe("semilattice demo and the market data folder", () => {
+  it("a missing data folder is a usage error naming it and both overrides", async () => {
+    const missing = join(tmpdir(), "semilattice-no-such-data-folder");
+    const r = await cli("demo", "--data", missing, "--no-progress");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`the market data folder ${missing} does not exist`);
+    expect(r.err).toMatch(/--data <dir>.*SEMILATTICE_DATA/);
+    expect(r.err).not.toMatch(/ENOENT/);
+  });
+
+  it("an incomplete data folder names every missing file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "semilattice-data-"));
+    const r = await cli("demo", "--data", dir, "--no-progress", "--json");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("lacks uniswap-v3-usdc-weth-2024-01-05/ethereum-0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640-2024-01-05.tick.csv");
+    expect(r.err).toContain("cex-l2-cryptofeed/COINBASE.ws.28.0");
+    expect(r.err).not.toMatch(/ENOENT/);
+  });
+
+  it("--perps on a folder without the price files names the missing file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "semilattice-data-"));
+    const r = await cli("demo", "--data", dir, "--perps", "--no-progress");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("lacks eth-usd-hourly-coingecko/WETH_usd_2021-01_2023-02.csv");
+  });
 });
 
 describe("semilattice run", () => {

@@ -22,7 +22,7 @@ import cliProgress from "cli-progress";
 import { Engine } from "../core/engine.js";
 import { replayCoinbase, type CoinbaseReport } from "../replay/coinbase.js";
 import { replayLobster, type LobsterReport } from "../replay/lobster.js";
-import { defaultDataDir } from "../replay/paths.js";
+import { assertDataDir, resolveDataDir } from "../replay/paths.js";
 import { replayUniswap, writePriceChartSvg, type UniswapReport } from "../replay/uniswap.js";
 import type { PerpsReport } from "../replay/perps.js";
 import { perpsTableRows, runPerps, runPerpsDemo, type PerpsSummary } from "./perpsDemo.js";
@@ -156,9 +156,10 @@ export function runReplays(
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
-  const dataDir = opts.dataDir === undefined ? defaultDataDir() : resolve(opts.dataDir);
+  const dataDir = resolveDataDir(opts.dataDir);
   if (opts.perps === true) return runPerpsDemo(dataDir, opts.json);
   if (opts.lending === true) return runLendingDemo(dataDir, opts.json);
+  assertDataDir(dataDir); // every file, named, before minutes of work
   const showProgress = opts.progress && process.stderr.isTTY === true;
   const bars = showProgress
     ? new cliProgress.MultiBar(

@@ -1,15 +1,21 @@
 /**
  * The `semilattice` command line. `main(argv)` resolves to the process exit code:
- * 0 success, 1 a run that failed its checks, 2 bad usage or input.
+ * 0 success, 1 a run that failed its checks, 2 bad usage or input (a missing market data file
+ * included: {@link DataNotFoundError}).
+ *
+ * Each command loads what it needs only when it runs (`await import(…)` in its action), so `--help`
+ * and `amm quote` start without the replays, the channel, viem or the embedded EVM.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { getAmountIn, getAmountOut } from "../core/amm/math.js";
 import { MAX_AMOUNT } from "../core/math.js";
-import { runDemo } from "./demo.js";
-import { MAX_DEMO_PARTICIPANTS, participantMain } from "./channelDemo.js";
-import { simCommand } from "./sim.js";
-import { parseScenario, runScenario, ScenarioError, toJson } from "./scenario.js";
+import { DataNotFoundError } from "../replay/paths.js";
+
+/** Participants of a demo channel at most; equals `MAX_DEMO_PARTICIPANTS` (channelDemo.ts, checked by test/cli.test.ts). */
+export const MAX_DEMO_PARTICIPANTS = 64;
+
+const DATA_HELP = "folder of the real market data (default: $SEMILATTICE_DATA, else data/ in the package)";
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -30,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
         "the flow through a channel of N replicas; settle it on the embedded EVM; print a summary.",
     )
     .option("--json", "print one JSON object instead of the table")
-    .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
+    .option("--data <dir>", DATA_HELP)
     .option("--out <dir>", "folder for the report files (price chart SVG)", "out")
     .option("--no-progress", "no progress bars")
     .option("--perps", "run only the perpetual-futures replay (GMX and CoinGecko ETH/USD paths) and print its per-segment table")
@@ -42,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--dispute", "settle through a stale proposal, the watcher's challenge, the dispute window and claims instead of a cooperative close")
     .option("--rpc-url <url>", "settle on this JSON-RPC endpoint (e.g. npx hardhat node) instead of the embedded in-process EVM")
     .action(async (opts: { json?: boolean; data?: string; out: string; progress: boolean; perps?: boolean; lockSwaps?: number; participants: number; network: "sim" | "tcp"; settle: boolean; dispute?: boolean; rpcUrl?: string }) => {
+      const { runDemo } = await import("./demo.js");
       exitCode = await runDemo({ json: opts.json === true, dataDir: opts.data, outDir: opts.out, progress: opts.progress, perps: opts.perps, lending: (opts as { lending?: boolean }).lending === true, lockSwaps: opts.lockSwaps, participants: opts.participants, network: opts.network, settle: opts.settle, dispute: opts.dispute === true, rpcUrl: opts.rpcUrl });
     });
 
@@ -60,8 +67,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--sync <mode>", "reconciliation: bloom (Kleppmann & Howard's Bloom variant) or plain heads/needs").choices(["bloom", "plain"]).default("bloom"))
     .option("--json", "one JSON line per seed and a total")
     .option("--log", "log every peer an honest replica cuts off (and why) to stderr")
-    .option("--data <dir>", "folder of the real market data (default: ../shared/data beside the project)")
-    .action((opts: { seeds: string; participants: number; byzantine: number; sync: "bloom" | "plain"; json?: boolean; log?: boolean; data?: string }) => {
+    .option("--data <dir>", DATA_HELP)
+    .action(async (opts: { seeds: string; participants: number; byzantine: number; sync: "bloom" | "plain"; json?: boolean; log?: boolean; data?: string }) => {
+      const { simCommand } = await import("./sim.js");
       exitCode = simCommand({ seeds: opts.seeds, participants: opts.participants, byzantine: opts.byzantine, mode: opts.sync, json: opts.json === true, dataDir: opts.data, log: opts.log });
     });
 
@@ -93,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption("--index <i>", "participant index", parseParticipants)
     .option("--verbose", "log sync events to stderr")
     .action(async (opts: { index: number; verbose?: boolean }) => {
+      const { participantMain } = await import("./channelDemo.js");
       exitCode = await participantMain(opts.index, opts.verbose === true);
     });
 
@@ -145,8 +154,8 @@ export async function main(argv: string[]): Promise<number> {
     .description("Run a JSON scenario on a fresh engine; print one JSON line per op (format: docs/scenarios.md).")
     .argument("<scenario>", "path of the scenario JSON file")
     .option("--summary", "end with a line {summary: {ops, accepted, rejected, stateRoot, exitRoot, conservation}}")
-    .action((path: string, opts: { summary?: boolean }) => {
-      exitCode = runScenarioFile(path, opts.summary === true);
+    .action(async (path: string, opts: { summary?: boolean }) => {
+      exitCode = await runScenarioFile(path, opts.summary === true);
     });
 
   const amm = program.command("amm").description("Constant-product AMM tools.");
@@ -174,12 +183,17 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version requests end here with code 0; usage errors were already printed.
       return error.exitCode === 0 ? 0 : 2;
     }
+    if (error instanceof DataNotFoundError) {
+      console.error(error.message);
+      return 2;
+    }
     throw error;
   }
   return exitCode;
 }
 
-function runScenarioFile(path: string, summary: boolean): number {
+async function runScenarioFile(path: string, summary: boolean): Promise<number> {
+  const { parseScenario, runScenario, ScenarioError, toJson } = await import("./scenario.js");
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -1,5 +1,5 @@
 /**
- * Parsers for the Aave V3 Polygon day in `../shared/data/aave-v3-polygon-2024-01-06/` (demeter-fetch's
+ * Parsers for the Aave V3 Polygon day in `data/aave-v3-polygon-2024-01-06/` (demeter-fetch's
  * format; see the data README), for two reserves: WETH (0x7ceb…f619) and USDC.e (0x2791…4174).
  *
  * - `*.tick.csv`: decoded SUPPLY / WITHDRAW / BORROW / REPAY events: block_number, block_timestamp
@@ -17,6 +17,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DataNotFoundError, dataPath } from "./paths.js";
 
 export const AAVE_DATASET = "aave-v3-polygon-2024-01-06";
 export const AAVE_WETH_ADDRESS = "0x7ceb23fd6bc0add59e62ac25578270cff1b9f619";
@@ -67,9 +68,9 @@ export interface AaveReserveData {
 }
 
 function file(dataDir: string, address: string, suffix: string): string {
-  const dir = join(dataDir, AAVE_DATASET);
+  const dir = dataPath(dataDir, AAVE_DATASET);
   const name = readdirSync(dir).find((f) => f.includes(address) && f.endsWith(suffix));
-  if (name === undefined) throw new Error(`no *${suffix} for ${address} in ${dir}`);
+  if (name === undefined) throw new DataNotFoundError(dataDir, [join(dir, `*${address}*${suffix}`)]);
   return join(dir, name);
 }
 

@@ -30,6 +30,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { dataPath } from "./paths.js";
 
 export type CoinbaseSide = "buy" | "sell";
 
@@ -99,7 +100,7 @@ export const COINBASE_WS_FILE = join("cex-l2-cryptofeed", "COINBASE.ws.28.0");
 
 /** Loads and parses `<dataDir>/cex-l2-cryptofeed/COINBASE.ws.28.0`. */
 export function loadCoinbase(dataDir: string): CoinbaseRecording {
-  const file = join(dataDir, COINBASE_WS_FILE);
+  const file = dataPath(dataDir, COINBASE_WS_FILE);
   return parseCoinbase(readFileSync(file, "utf8"), file);
 }
 

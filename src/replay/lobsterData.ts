@@ -14,7 +14,7 @@
  * an Error naming the file and line.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dataPath } from "./paths.js";
 
 export const LOBSTER_DIR = "lobster-aapl-2012-06-21-sample";
 export const LOBSTER_MESSAGE_FILE = "AAPL_2012-06-21_34200000_57600000_message_10.csv";
@@ -59,9 +59,8 @@ export interface LobsterData {
 
 /** Reads and parses both files of the sample. Throws if a file is missing or malformed, or the counts differ. */
 export function loadLobster(dataDir: string): LobsterData {
-  const dir = join(dataDir, LOBSTER_DIR);
-  const messages = parseLobsterMessages(readFileSync(join(dir, LOBSTER_MESSAGE_FILE), "utf8"), LOBSTER_MESSAGE_FILE);
-  const rows = parseLobsterRows(readFileSync(join(dir, LOBSTER_BOOK_FILE), "utf8"), LOBSTER_BOOK_FILE);
+  const messages = parseLobsterMessages(readFileSync(dataPath(dataDir, LOBSTER_DIR, LOBSTER_MESSAGE_FILE), "utf8"), LOBSTER_MESSAGE_FILE);
+  const rows = parseLobsterRows(readFileSync(dataPath(dataDir, LOBSTER_DIR, LOBSTER_BOOK_FILE), "utf8"), LOBSTER_BOOK_FILE);
   if (messages.length !== rows.length) {
     throw new Error(`LOBSTER: ${messages.length} messages but ${rows.length} book rows`);
   }

@@ -1,5 +1,5 @@
 /**
- * Real ETH/USD price paths for the perpetuals replay (see ../shared/data/README.md):
+ * Real ETH/USD price paths for the perpetuals replay (see data/README.md):
  *
  * - CoinGecko WETH/USD hourly, 2021-01..2023-02 (`timestamp` in ms): two crash windows, May 2021
  *   (4,327 → 1,787 USD) and June 2022 (1,911 → 896 USD, −27.8% in one hour).
@@ -11,7 +11,7 @@
  * after the 8th decimal): no floating point touches a price the engine sees.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dataPath } from "./paths.js";
 
 export interface PricePoint {
   /** ms since the epoch (UTC). */
@@ -48,7 +48,7 @@ function csvRows(path: string): string[][] {
 
 /** CoinGecko hourly rows (`symbol,timestamp(ms),USD_price`) with `from ≤ time < to` (ISO dates, UTC). */
 export function coingeckoWindow(dataDir: string, from: string, to: string): PricePoint[] {
-  const path = join(dataDir, "eth-usd-hourly-coingecko", "WETH_usd_2021-01_2023-02.csv");
+  const path = dataPath(dataDir, "eth-usd-hourly-coingecko", "WETH_usd_2021-01_2023-02.csv");
   const lo = Date.parse(from + "T00:00:00Z");
   const hi = Date.parse(to + "T00:00:00Z");
   const out: PricePoint[] = [];
@@ -67,7 +67,7 @@ function utcMs(text: string): number {
 
 /** A GMX V2 ETH/USD market day: `indexPrice` per minute. */
 export function gmxDay(dataDir: string, day: string): PricePoint[] {
-  const path = join(dataDir, "gmx-v2-perp-arbitrum", `arbitrum-GmxV2-0x70d95587d40a2caf56bd97485ab3eec10bee6336-${day}.minute.csv`);
+  const path = dataPath(dataDir, "gmx-v2-perp-arbitrum", `arbitrum-GmxV2-0x70d95587d40a2caf56bd97485ab3eec10bee6336-${day}.minute.csv`);
   const text = readFileSync(path, "utf8");
   const header = text.slice(0, text.indexOf("\n")).split(",");
   const col = header.indexOf("indexPrice");
@@ -82,7 +82,7 @@ export function gmxDay(dataDir: string, day: string): PricePoint[] {
 /** The GMX sample's WETH minute prices, 2023-08-13..17 (`,WETH,USDC`). */
 export function gmxWethAugust2023(dataDir: string): PricePoint[] {
   const out: PricePoint[] = [];
-  for (const row of csvRows(join(dataDir, "gmx-v2-perp-arbitrum", "price_weth_usdc_0813_0817.minute.csv"))) {
+  for (const row of csvRows(dataPath(dataDir, "gmx-v2-perp-arbitrum", "price_weth_usdc_0813_0817.minute.csv"))) {
     const priceE8 = parseUsdE8(row[1] ?? "");
     if (priceE8 !== undefined) out.push({ timeMs: utcMs(row[0]!), priceE8 });
   }

@@ -1,5 +1,5 @@
 /**
- * Replays the real Uniswap V3 USDC/WETH 0.05% day (2024-01-05, `../shared/data/uniswap-v3-usdc-weth-2024-01-05/`)
+ * Replays the real Uniswap V3 USDC/WETH 0.05% day (2024-01-05, `data/uniswap-v3-usdc-weth-2024-01-05/`)
  * through a Uniswap V2-exact pool of the engine, and compares the price paths.
  *
  * Rules (stated because a V3 day cannot be replayed on a V2 pool without choices):

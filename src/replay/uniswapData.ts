@@ -1,5 +1,5 @@
 /**
- * Parser for the decoded Uniswap V3 event file `*.tick.csv` in `../shared/data/uniswap-v3-usdc-weth-2024-01-05/`
+ * Parser for the decoded Uniswap V3 event file `*.tick.csv` in `data/uniswap-v3-usdc-weth-2024-01-05/`
  * (demeter-fetch's tick format; see the data README).
  *
  * Columns: block_number, block_timestamp ("YYYY-MM-DD HH:MM:SS", UTC), tx_type (SWAP/MINT/BURN/COLLECT),
@@ -13,6 +13,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DataNotFoundError, dataPath } from "./paths.js";
 
 export type UniswapEventType = "SWAP" | "MINT" | "BURN" | "COLLECT";
 
@@ -54,11 +55,11 @@ const TYPES: ReadonlySet<string> = new Set(["SWAP", "MINT", "BURN", "COLLECT"]);
 /** The dataset folder inside a data directory. */
 export const UNISWAP_DATASET = "uniswap-v3-usdc-weth-2024-01-05";
 
-/** Path of the `*.tick.csv` file in `<dataDir>/uniswap-v3-usdc-weth-2024-01-05/`. @throws Error if absent */
+/** Path of the `*.tick.csv` file in `<dataDir>/uniswap-v3-usdc-weth-2024-01-05/`. @throws DataNotFoundError if absent */
 export function uniswapTickFile(dataDir: string): string {
-  const dir = join(dataDir, UNISWAP_DATASET);
+  const dir = dataPath(dataDir, UNISWAP_DATASET);
   const name = readdirSync(dir).find((f) => f.endsWith(".tick.csv"));
-  if (name === undefined) throw new Error(`no *.tick.csv in ${dir}`);
+  if (name === undefined) throw new DataNotFoundError(dataDir, [join(dir, "*.tick.csv")]);
   return join(dir, name);
 }
 

@@ -18,13 +18,12 @@ import {
   type Account,
   type Address,
   type Chain,
-  type EIP1193RequestFn,
   type Hex,
   type PublicClient,
   type Transport,
   type WalletClient,
 } from "viem";
-import { createEmbeddedChain } from "./evm.js";
+import { createEmbeddedChain, viemRequest } from "./evm.js";
 
 export interface SettlementChain {
   readonly chain: Chain;
@@ -54,7 +53,7 @@ interface Requester {
 export async function connectChain(opts: { rpcUrl?: string } = {}): Promise<SettlementChain> {
   if (opts.rpcUrl === undefined) {
     const embedded = await createEmbeddedChain();
-    return build(embedded.provider, custom({ request: embedded.provider.request as EIP1193RequestFn }), "embedded", () => embedded.close());
+    return build(embedded.provider, custom({ request: viemRequest(embedded.provider) }), "embedded", () => embedded.close());
   }
   const url = opts.rpcUrl;
   if (!/^https?:\/\/[^\s]+$/.test(url)) throw new SettlementError("INVALID_PARAMETER", `--rpc-url must be an http(s) URL, got ${url}`);

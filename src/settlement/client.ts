@@ -20,7 +20,8 @@ import { SemilatticeError } from "../core/errors.js";
 import type { ExitLeaf } from "../core/exit.js";
 import { roleMask, type RoleName } from "../core/roles.js";
 import type { SettlementChain } from "./chain.js";
-import { artifact, compileContracts, type ContractArtifact } from "./compile.js";
+import { loadArtifact } from "./artifacts.js";
+import type { ContractArtifact } from "./compile.js";
 import { toContractCheckpoint, toContractLeaf, type Certificate, type CheckpointMessage } from "./certificate.js";
 import { toContractOutboxLeaf, type OutboxLeafWithProof } from "./receipts.js";
 
@@ -97,7 +98,7 @@ export class AdjudicatorClient {
   }
 
   /** Deploys a new adjudicator from `deployer`. */
-  static async deploy(chain: SettlementChain, deployer: Account, art: ContractArtifact = artifact("Adjudicator")): Promise<{ client: AdjudicatorClient; gasUsed: bigint }> {
+  static async deploy(chain: SettlementChain, deployer: Account, art: ContractArtifact = loadArtifact("Adjudicator")): Promise<{ client: AdjudicatorClient; gasUsed: bigint }> {
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args: [] });
     const receipt = await receiptOf(chain, hash);
     if (receipt.contractAddress === null || receipt.contractAddress === undefined) throw new SettlementError("TRANSACTION_FAILED", `deployment ${hash} created no contract`);
@@ -105,7 +106,7 @@ export class AdjudicatorClient {
   }
 
   /** A client of an adjudicator already deployed at `address`. */
-  static at(chain: SettlementChain, address: Address, abi: Abi = artifact("Adjudicator").abi): AdjudicatorClient {
+  static at(chain: SettlementChain, address: Address, abi: Abi = loadArtifact("Adjudicator").abi): AdjudicatorClient {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new SettlementError("INVALID_PARAMETER", `not an address: ${address}`);
     return new AdjudicatorClient(chain, address, abi);
   }
@@ -327,8 +328,7 @@ export class Erc20Client {
   ) {}
 
   static async deploy(chain: SettlementChain, deployer: Account, name: string, symbol: string, decimals: number, contract = "TestToken"): Promise<Erc20Client> {
-    const art = compileContracts()[contract];
-    if (art === undefined) throw new SettlementError("NOT_FOUND", `no contract ${contract}`);
+    const art = loadArtifact(contract);
     const args = contract === "TestToken" ? [name, symbol, decimals] : [];
     const hash = await chain.wallet(deployer).deployContract({ abi: art.abi, bytecode: art.bytecode, args });
     const receipt = await receiptOf(chain, hash);

@@ -61,7 +61,8 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-function listSources(root: string): string[] {
+/** Every `.sol` file under `<root>/contracts/` as a source unit name (`contracts/Adjudicator.sol`), sorted. */
+export function listSources(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -72,6 +73,11 @@ function listSources(root: string): string[] {
   };
   walk(join(root, "contracts"));
   return out;
+}
+
+/** SHA-256 of each source under `<root>/contracts/` by unit name: what {@link compileContracts} compiles. */
+export function sourceHashes(root: string): Record<string, string> {
+  return Object.fromEntries(listSources(root).map((unit) => [unit, sha256(readFileSync(join(root, unit), "utf8"))]));
 }
 
 /** Resolves an import's source unit name to a file: `@openzeppelin/…` from node_modules, else the repo. */

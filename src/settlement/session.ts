@@ -21,8 +21,9 @@ import { SettlementError } from "./errors.js";
 import { invariant } from "../core/errors.js";
 import { quorum as quorumOf } from "../runtime/quorum.js";
 import type { Account, Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "../runtime/bytes.js";
-import type { Signer } from "../channel/identity.js";
+import { createSigner, type Signer } from "../channel/identity.js";
 import type { Engine } from "../core/engine.js";
 import { exitLeaves, exitProof } from "../core/exit.js";
 import { outboxLeaves } from "../core/receipts.js";
@@ -39,6 +40,15 @@ export interface SessionParty {
   /** The same key as a viem account (sends transactions). */
   account: Account;
   roles?: RoleName[];
+}
+
+/**
+ * A party from one private key (0x + 64 hex): its channel signer and the same key as a viem local
+ * account, which signs its transactions (so any JSON-RPC endpoint works, no unlocked accounts).
+ * @throws IdentityError INVALID_KEY for a key outside 1..n−1 of secp256k1
+ */
+export function createParty(privateKey: Hex, roles?: RoleName[]): SessionParty {
+  return { signer: createSigner(privateKey), account: privateKeyToAccount(privateKey), ...(roles === undefined ? {} : { roles }) };
 }
 
 export interface SessionToken {
