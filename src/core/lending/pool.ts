@@ -518,10 +518,12 @@ export function safeAccountData(state: EngineState, id: string): AccountData | R
     return new RejectionBox(error);
   }
 }
-class RejectionBox extends Error {
-  constructor(readonly rejection: unknown) {
-    super("rejection");
-  }
+/**
+ * What {@link safeAccountData} caught, to be rethrown after the trial mutation is undone. A plain value,
+ * not an `Error`: the engine's reject path captures no stack.
+ */
+export class RejectionBox {
+  constructor(readonly rejection: unknown) {}
 }
 
 export function addScaled(map: Map<string, bigint>, id: string, delta: bigint): void {

@@ -20,6 +20,7 @@ import {
   normalizedDebt,
   requireReserve,
   restoreScaled,
+  RejectionBox,
   safeAccountData,
   updateInterestRates,
   updateState,
@@ -85,7 +86,7 @@ export function applyBorrow(state: EngineState, op: BorrowParameters): Accepted<
   r.debts.set(account.id, held + scaled);
   const after = safeAccountData(state, account.id);
   restoreScaled(r.debts, account.id, held);
-  if (after instanceof Error) throw after.rejection;
+  if (after instanceof RejectionBox) throw after.rejection;
   if (after.healthFactorRay < HEALTH_FACTOR_LIQUIDATION_THRESHOLD_RAY) {
     reject("HEALTH_FACTOR_TOO_LOW", `borrow would leave ${account.id} with health factor ${formatRay(after.healthFactorRay)} < 1`);
   }

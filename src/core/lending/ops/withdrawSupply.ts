@@ -19,6 +19,7 @@ import {
   normalizedIncome,
   requireReserve,
   restoreScaled,
+  RejectionBox,
   safeAccountData,
   updateInterestRates,
   updateState,
@@ -75,7 +76,7 @@ export function applyWithdrawSupply(state: EngineState, op: WithdrawSupplyParame
   r.supplies.set(account.id, held - scaled);
   const hf = hasDebt(state, account.id) ? safeAccountData(state, account.id) : undefined;
   restoreScaled(r.supplies, account.id, held);
-  if (hf instanceof Error) throw hf.rejection;
+  if (hf instanceof RejectionBox) throw hf.rejection;
   if (hf !== undefined && hf.healthFactorRay < HEALTH_FACTOR_LIQUIDATION_THRESHOLD_RAY) {
     reject("HEALTH_FACTOR_TOO_LOW", `withdrawal would leave ${account.id} with health factor ${formatRay(hf.healthFactorRay)} < 1`);
   }
