@@ -150,7 +150,7 @@ export const swapOp = defineOp<SwapParameters, SwapReturnType>({
   rejects: swapErrorCodes,
   docs: {
     section: "core",
-    summary: "and either `amountIn` [`minAmountOut`] or `amountOut` [`maxAmountIn`]",
+    summary: "exactly one of `amountIn` (exact input, bounded by `minAmountOut`) or `amountOut` (exact output, bounded by `maxAmountIn`)",
     result: "`amountIn`, `amountOut`, `tokenIn`, `tokenOut`",
   },
 });

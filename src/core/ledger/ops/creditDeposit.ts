@@ -88,6 +88,7 @@ export const creditDepositOp = defineOp<CreditDepositParameters, CreditDepositRe
   rejects: creditDepositErrorCodes,
   docs: {
     section: "core",
-    result: "",
+    summary: "system op: only a decided checkpoint credits on-chain deposit records, consecutively from 0",
+    result: "`recordId`, `account`, `token` (the engine ids credited), `balance` (free, after)",
   },
 });

@@ -102,6 +102,7 @@ export const withdrawSupplyOp = defineOp<WithdrawSupplyParameters, WithdrawSuppl
   rejects: withdrawSupplyErrorCodes,
   docs: {
     section: "lending",
-    result: "",
+    summary: "the file's `withdraw` with an `asset` field is this op",
+    result: "`asset`, `amount`, `balance`",
   },
 });

@@ -74,7 +74,7 @@ export const closePositionOp = defineOp<ClosePositionParameters, ClosePositionRe
   rejects: closePositionErrorCodes,
   docs: {
     section: "perps",
-    summary: "[`selfTradePrevention`] — IOC for the whole position",
+    summary: "an IOC order for the whole position",
     result: "as `placeOrder`",
   },
 });

@@ -77,7 +77,7 @@ export const openPositionOp = defineOp<OpenPositionParameters, OpenPositionRetur
   rejects: openPositionErrorCodes,
   docs: {
     section: "perps",
-    summary: "[`selfTradePrevention`] — an IOC order",
+    summary: "an IOC order",
     result: "as `placeOrder`",
   },
 });

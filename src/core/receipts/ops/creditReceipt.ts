@@ -115,6 +115,7 @@ export const creditReceiptOp = defineOp<CreditReceiptParameters, CreditReceiptRe
   rejects: creditReceiptErrorCodes,
   docs: {
     section: "core",
-    result: "",
+    summary: "the source channel's certified checkpoint (`height`, `stateRoot`, `exitRoot`, `time` ms, `signatures` 65-byte 0x-hex) and the outbox leaf's Merkle `proof` (bytes32 0x-hex)",
+    result: "`balance` (free, after), `credited` (cumulativeSent − credited before)",
   },
 });

@@ -82,6 +82,7 @@ export const linkChannelOp = defineOp<LinkChannelParameters, LinkChannelReturnTy
   rejects: linkChannelErrorCodes,
   docs: {
     section: "core",
-    result: "",
+    summary: "genesis: receipts certified by `quorum` (> 2/3) of the linked channel's `participants` (addresses) under its EIP-712 domain (`chainId`, `verifyingContract`) are accepted",
+    result: "`channel`",
   },
 });

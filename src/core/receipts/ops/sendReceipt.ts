@@ -70,6 +70,7 @@ export const sendReceiptOp = defineOp<SendReceiptParameters, SendReceiptReturnTy
   rejects: sendReceiptErrorCodes,
   docs: {
     section: "core",
-    result: "",
+    summary: "debits the free balance into the outbox for channel `toChannel` (bytes32)",
+    result: "`balance` (free, after), `cumulativeSent` (to that channel, account and token)",
   },
 });
