@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { encodeFunctionData, type Abi, type Address, type Hex } from "viem";
 import { getAmountOut } from "../src/core/amm/math.js";
-import { applySwap } from "../src/core/amm/pool.js";
+import { applySwap } from "../src/core/amm/ops/swap.js";
 import { Engine } from "../src/core/engine.js";
 import type { SwapOp } from "../src/core/ops.js";
 import { createEmbeddedChain } from "../src/settlement/evm.js";

@@ -29,7 +29,8 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { Engine } from "../src/core/engine.js";
-import { applyCancelOrder, applyMarketOrder, applyPlaceOrder } from "../src/core/orderbook/matching.js";
+import { applyMarketOrder, applyPlaceOrder } from "../src/core/orderbook/matching.js";
+import { applyCancelOrder } from "../src/core/orderbook/ops/cancelOrder.js";
 import { replayCoinbase } from "../src/replay/coinbase.js";
 import { countEvents, EngineFlowDriver, lobsterFlow, replicateFlow, type BookFlow } from "../src/replay/flow.js";
 import { loadLobster } from "../src/replay/lobsterData.js";

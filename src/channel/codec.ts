@@ -38,6 +38,8 @@
  */
 import { SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 import { OP_TYPES, type Op, type OpType } from "../core/ops.js";
+import type { FieldKind } from "../core/opSchema.js";
+import { OP_REGISTRY } from "../core/registry.js";
 import { RoleNames, type RoleName } from "../core/roles.js";
 import type { Batch, BatchHeader } from "./batch.js";
 import { ByteReader, ByteWriter, parseHex, type BytesFail, type Hex } from "../runtime/bytes.js";
@@ -113,166 +115,22 @@ export interface Field {
   values?: readonly string[];
 }
 
-const SIDES = ["buy", "sell"] as const;
-const TIFS = ["GTC", "IOC", "FOK"] as const;
-const STPS = ["cancelTaker", "cancelMaker", "cancelBoth"] as const;
-const LOCK_POLICIES = ["off", "anybody", "allowList"] as const;
+/** Codec kind of each core field kind (`core/opSchema.ts`). */
+const KIND_OF: Readonly<Record<FieldKind, number>> = { string: STR, amount: BIG, int: INT, boolean: BOOL, enum: ENUM, roles: ROLES, strings: STRS, hexes: HEXS };
 
-const req = (name: string, kind: number, values?: readonly string[]): Field => ({ name, kind, optional: false, ...(values ? { values } : {}) });
-const opt = (name: string, kind: number, values?: readonly string[]): Field => ({ name, kind, optional: true, ...(values ? { values } : {}) });
-
-/** Field order of every op type: the encoding is these fields in this order. */
-export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = {
-  createToken: [req("symbol", STR), req("decimals", INT), opt("address", STR)],
-  createAccount: [req("account", STR), opt("roles", ROLES), opt("address", STR)],
-  advanceTime: [req("timeMs", INT)],
-  deposit: [req("account", STR), req("token", STR), req("amount", BIG)],
-  withdraw: [req("account", STR), req("token", STR), req("amount", BIG)],
-  creditDeposit: [req("recordId", BIG), req("account", STR), req("token", STR), req("amount", BIG)],
-  transfer: [req("from", STR), req("to", STR), req("token", STR), req("amount", BIG)],
-  linkChannel: [req("channel", STR), req("self", STR), req("chainId", INT), req("verifyingContract", STR), req("participants", STRS), req("quorum", INT)],
-  sendReceipt: [req("account", STR), req("toChannel", STR), req("token", STR), req("amount", BIG)],
-  creditReceipt: [
-    req("account", STR),
-    req("fromChannel", STR),
-    req("token", STR),
-    req("cumulativeSent", BIG),
-    req("height", INT),
-    req("stateRoot", STR),
-    req("exitRoot", STR),
-    req("time", INT),
-    req("signatures", HEXS),
-    req("proof", HEXS),
-  ],
-  createPool: [
-    req("pool", STR),
-    req("token0", STR),
-    req("token1", STR),
-    req("feePpm", INT),
-    opt("lockPolicy", ENUM, LOCK_POLICIES),
-    opt("lockAllowList", STRS),
-    opt("admin", STR),
-  ],
-  addLiquidity: [req("account", STR), req("pool", STR), req("amount0Desired", BIG), req("amount1Desired", BIG), opt("amount0Min", BIG), opt("amount1Min", BIG)],
-  removeLiquidity: [req("account", STR), req("pool", STR), req("liquidity", BIG), opt("amount0Min", BIG), opt("amount1Min", BIG)],
-  swap: [req("account", STR), req("pool", STR), req("tokenIn", STR), opt("amountIn", BIG), opt("minAmountOut", BIG), opt("amountOut", BIG), opt("maxAmountIn", BIG)],
-  createMarket: [req("market", STR), req("base", STR), req("quote", STR), req("lotSize", BIG), req("tickSize", BIG), req("makerFeePpm", INT), req("takerFeePpm", INT)],
-  placeOrder: [
-    req("account", STR),
-    req("market", STR),
-    req("side", ENUM, SIDES),
-    req("priceTicks", INT),
-    req("lots", INT),
-    opt("timeInForce", ENUM, TIFS),
-    opt("postOnly", BOOL),
-    opt("selfTradePrevention", ENUM, STPS),
-  ],
-  marketOrder: [req("account", STR), req("market", STR), req("side", ENUM, SIDES), req("lots", INT), req("worstPriceTicks", INT), opt("selfTradePrevention", ENUM, STPS)],
-  cancelOrder: [req("account", STR), req("market", STR), req("orderId", INT), opt("lots", INT)],
-  setPrice: [req("account", STR), req("asset", STR), req("price", BIG)],
-  setPriceConfig: [req("account", STR), req("asset", STR), req("maxAgeMs", INT)],
-  acquireLock: [req("account", STR), req("pool", STR), req("tokenIn", STR), req("amountIn", BIG), opt("minAmountOut", BIG), req("expiryMs", INT), opt("payOnExecute", BOOL)],
-  executeLock: [req("account", STR), req("lockId", STR)],
-  cancelLock: [req("account", STR), req("lockId", STR)],
-  routeSwap: [req("account", STR), req("route", STRS), req("tokenIn", STR), req("amountIn", BIG), opt("minAmountOut", BIG)],
-  setLockPolicy: [req("account", STR), req("pool", STR), req("lockPolicy", ENUM, LOCK_POLICIES), opt("lockAllowList", STRS)],
-  voteFee: [req("account", STR), req("pool", STR), req("feePpm", INT)],
-  createReserve: [
-    req("asset", STR),
-    req("optimalUsageRatio", BIG),
-    req("baseVariableBorrowRate", BIG),
-    req("variableRateSlope1", BIG),
-    req("variableRateSlope2", BIG),
-    req("reserveFactor", INT),
-    req("ltv", INT),
-    req("liquidationThreshold", INT),
-    req("liquidationBonus", INT),
-    opt("liquidationProtocolFee", INT),
-    opt("supplyCap", BIG),
-    opt("borrowCap", BIG),
-    opt("permissionlessLiquidation", BOOL),
-    opt("liquidityIndex", BIG),
-    opt("variableBorrowIndex", BIG),
-  ],
-  supply: [req("account", STR), req("asset", STR), req("amount", BIG)],
-  withdrawSupply: [req("account", STR), req("asset", STR), req("amount", BIG)],
-  borrow: [req("account", STR), req("asset", STR), req("amount", BIG)],
-  repay: [req("account", STR), req("asset", STR), req("amount", BIG), opt("onBehalfOf", STR)],
-  liquidate: [req("account", STR), req("user", STR), req("collateralAsset", STR), req("debtAsset", STR), req("debtToCover", BIG), opt("receiveAToken", BOOL)],
-  createPerpMarket: [
-    req("market", STR),
-    req("quote", STR),
-    req("asset", STR),
-    req("assetDecimals", INT),
-    req("lotSize", BIG),
-    req("tickSize", BIG),
-    req("imfPpm", INT),
-    req("mmfPpm", INT),
-    req("maxLeverage", INT),
-    req("makerFeePpm", INT),
-    req("takerFeePpm", INT),
-    opt("liquidationFeePpm", INT),
-    opt("impactNotional", BIG),
-  ],
-  depositMargin: [req("account", STR), req("token", STR), req("amount", BIG)],
-  withdrawMargin: [req("account", STR), req("token", STR), req("amount", BIG)],
-  fundInsurance: [req("account", STR), req("token", STR), req("amount", BIG)],
-  openPosition: [req("account", STR), req("market", STR), req("side", ENUM, SIDES), req("lots", INT), opt("worstPriceTicks", INT), opt("selfTradePrevention", ENUM, STPS)],
-  closePosition: [req("account", STR), req("market", STR), opt("worstPriceTicks", INT), opt("selfTradePrevention", ENUM, STPS)],
-  updateFundingRate: [req("market", STR)],
-  settleFunding: [req("market", STR)],
-  liquidatePosition: [req("liquidator", STR), req("account", STR), req("market", STR)],
-};
+/** Field order of every op type: the encoding is these fields in this order (from `core/registry.ts`). */
+export const OP_FIELDS: Readonly<Partial<Record<OpType, readonly Field[]>>> = Object.fromEntries(
+  OP_REGISTRY.map(({ op }) => [
+    op.type,
+    op.fields.map((f): Field => ({ name: f.name, kind: KIND_OF[f.kind], optional: f.optional, ...(f.values ? { values: f.values } : {}) })),
+  ]),
+);
 
 /**
- * Tag byte of every op type (stable: new types get new tags, tags are never reused). Typed `Partial`
- * so that a new core op type does not break the build; `test/channel.codec.test.ts` fails until the
- * new type has a tag and a schema here, and until then encoding it throws UNKNOWN_TAG.
+ * Tag byte of every op type (stable: new types get new tags, tags are never reused), from the registry
+ * line of each op (`core/registry.ts`).
  */
-export const OP_TAGS: Readonly<Partial<Record<OpType, number>>> = {
-  createToken: 1,
-  createAccount: 2,
-  advanceTime: 3,
-  deposit: 4,
-  withdraw: 5,
-  transfer: 6,
-  createPool: 7,
-  addLiquidity: 8,
-  removeLiquidity: 9,
-  swap: 10,
-  createMarket: 11,
-  placeOrder: 12,
-  marketOrder: 13,
-  cancelOrder: 14,
-  setPrice: 15,
-  setPriceConfig: 16,
-  acquireLock: 17,
-  executeLock: 18,
-  cancelLock: 19,
-  routeSwap: 20,
-  setLockPolicy: 21,
-  voteFee: 22,
-  createReserve: 23,
-  supply: 24,
-  withdrawSupply: 25,
-  borrow: 26,
-  repay: 27,
-  liquidate: 28,
-  createPerpMarket: 29,
-  depositMargin: 30,
-  withdrawMargin: 31,
-  fundInsurance: 32,
-  openPosition: 33,
-  closePosition: 34,
-  updateFundingRate: 35,
-  settleFunding: 36,
-  liquidatePosition: 37,
-  // tags 38, 39 and 43..63 are unassigned (never decoded: an unknown tag is malformed)
-  linkChannel: 40,
-  sendReceipt: 41,
-  creditReceipt: 42,
-  creditDeposit: 64,
-};
+export const OP_TAGS: Readonly<Partial<Record<OpType, number>>> = Object.fromEntries(OP_REGISTRY.map(({ tag, op }) => [op.type, tag]));
 
 const TYPE_BY_TAG: (OpType | undefined)[] = [];
 const ALLOWED_KEYS: Record<string, Set<string>> = {};

@@ -11,7 +11,7 @@
  * only a decided checkpoint credits on-chain deposit records, `checkpoint.ts`), the funding maintenance ops
  * (updateFundingRate, settleFunding: they have no actor; they will be driven by checkpoints), as is
  * `linkChannel` (genesis: which channels' certified receipts are accepted), and any
- * op type not in {@link BATCH_OP_TYPES} (new core op types are denied until allowed here). Role
+ * op type not in {@link BATCH_OP_TYPES} (the registry's `batch` ops, `core/registry.ts`). Role
  * checks are the engine's own (an Observer's trade is rejected `NOT_PERMITTED` by the engine).
  *
  * **Fast path.** A delivered batch that sorts last while the state is up to date is applied at once
@@ -45,6 +45,7 @@
  * persistent (structurally shared) books.
  */
 import { Engine } from "../core/engine.js";
+import { OP_REGISTRY } from "../core/registry.js";
 import type { Op, OpType } from "../core/ops.js";
 import type { Rejected, Result } from "../core/results.js";
 import { cloneEngine } from "../core/snapshot.js";
@@ -53,38 +54,8 @@ import { participantAccountId } from "./identity.js";
 import { receiptCertificateRejection } from "./receipts.js";
 import type { TotalOrder } from "./order.js";
 
-/** Op types a participant may put in a batch; everything else is genesis-only or not yet allowed. */
-export const BATCH_OP_TYPES: ReadonlySet<OpType> = new Set<OpType>([
-  "acquireLock",
-  "executeLock",
-  "cancelLock",
-  "routeSwap",
-  "setLockPolicy",
-  "voteFee",
-  "supply",
-  "withdrawSupply",
-  "borrow",
-  "repay",
-  "liquidate",
-  "depositMargin",
-  "withdrawMargin",
-  "fundInsurance",
-  "openPosition",
-  "closePosition",
-  "liquidatePosition",
-  "withdraw",
-  "transfer",
-  "sendReceipt",
-  "creditReceipt",
-  "addLiquidity",
-  "removeLiquidity",
-  "swap",
-  "placeOrder",
-  "marketOrder",
-  "cancelOrder",
-  "setPrice",
-  "setPriceConfig",
-]);
+/** Op types a participant may put in a batch: the registry's `batch` ops (`core/opSchema.ts` OpKind); the rest are genesis or system ops. */
+export const BATCH_OP_TYPES: ReadonlySet<OpType> = new Set<OpType>(OP_REGISTRY.filter(({ op }) => op.kind === "batch").map(({ op }) => op.type));
 
 /** Why `op` may not appear in a batch by `author`, or undefined if it may. Pure. */
 export function batchPermission(op: Op, author: string): Rejected | undefined {

@@ -8,6 +8,8 @@
  */
 import { Engine } from "../core/engine.js";
 import { OP_TYPES, type Op } from "../core/ops.js";
+import type { FieldKind as OpFieldKind } from "../core/opSchema.js";
+import { OP_REGISTRY } from "../core/registry.js";
 import type { Result } from "../core/results.js";
 import { Rejection, SemilatticeError, type SemilatticeErrorParameters } from "../core/errors.js";
 
@@ -25,142 +27,24 @@ export const MAX_SCENARIO_BYTES = 256 * 1024 * 1024;
 
 type FieldKind = "amount" | "int" | "string" | "boolean" | "roles" | "strings";
 
-/** Every field an op type may carry and its JSON kind; `amount`s are decimal strings of base units. */
+/** JSON kind of each op field kind (`core/opSchema.ts`): enum values and hex lists are strings, checked by the engine. */
+const JSON_KIND: Readonly<Record<OpFieldKind, FieldKind>> = {
+  string: "string",
+  amount: "amount",
+  int: "int",
+  boolean: "boolean",
+  enum: "string",
+  roles: "roles",
+  strings: "strings",
+  hexes: "strings",
+};
+
+/** Every field an op type (from `core/registry.ts`) or query may carry and its JSON kind; `amount`s are decimal strings of base units. */
 const FIELDS: Record<string, Record<string, FieldKind>> = {
-  createToken: { symbol: "string", decimals: "int", address: "string" },
-  createAccount: { account: "string", roles: "roles", address: "string" },
-  advanceTime: { timeMs: "int" },
-  deposit: { account: "string", token: "string", amount: "amount" },
-  withdraw: { account: "string", token: "string", amount: "amount" },
-  transfer: { from: "string", to: "string", token: "string", amount: "amount" },
-  createPool: {
-    pool: "string",
-    token0: "string",
-    token1: "string",
-    feePpm: "int",
-    lockPolicy: "string",
-    lockAllowList: "strings",
-    admin: "string",
-  },
-  addLiquidity: {
-    account: "string",
-    pool: "string",
-    amount0Desired: "amount",
-    amount1Desired: "amount",
-    amount0Min: "amount",
-    amount1Min: "amount",
-  },
-  removeLiquidity: { account: "string", pool: "string", liquidity: "amount", amount0Min: "amount", amount1Min: "amount" },
-  swap: {
-    account: "string",
-    pool: "string",
-    tokenIn: "string",
-    amountIn: "amount",
-    minAmountOut: "amount",
-    amountOut: "amount",
-    maxAmountIn: "amount",
-  },
-  acquireLock: {
-    account: "string",
-    pool: "string",
-    tokenIn: "string",
-    amountIn: "amount",
-    minAmountOut: "amount",
-    expiryMs: "int",
-    payOnExecute: "boolean",
-  },
-  executeLock: { account: "string", lockId: "string" },
-  cancelLock: { account: "string", lockId: "string" },
-  routeSwap: { account: "string", route: "strings", tokenIn: "string", amountIn: "amount", minAmountOut: "amount" },
-  setLockPolicy: { account: "string", pool: "string", lockPolicy: "string", lockAllowList: "strings" },
-  voteFee: { account: "string", pool: "string", feePpm: "int" },
-  createMarket: {
-    market: "string",
-    base: "string",
-    quote: "string",
-    lotSize: "amount",
-    tickSize: "amount",
-    makerFeePpm: "int",
-    takerFeePpm: "int",
-  },
-  placeOrder: {
-    account: "string",
-    market: "string",
-    side: "string",
-    priceTicks: "int",
-    lots: "int",
-    timeInForce: "string",
-    postOnly: "boolean",
-    selfTradePrevention: "string",
-  },
-  marketOrder: {
-    account: "string",
-    market: "string",
-    side: "string",
-    lots: "int",
-    worstPriceTicks: "int",
-    selfTradePrevention: "string",
-  },
-  cancelOrder: { account: "string", market: "string", orderId: "int", lots: "int" },
-  setPrice: { account: "string", asset: "string", price: "amount" },
-  setPriceConfig: { account: "string", asset: "string", maxAgeMs: "int" },
-  createReserve: {
-    asset: "string",
-    optimalUsageRatio: "amount",
-    baseVariableBorrowRate: "amount",
-    variableRateSlope1: "amount",
-    variableRateSlope2: "amount",
-    reserveFactor: "int",
-    ltv: "int",
-    liquidationThreshold: "int",
-    liquidationBonus: "int",
-    liquidationProtocolFee: "int",
-    supplyCap: "amount",
-    borrowCap: "amount",
-    permissionlessLiquidation: "boolean",
-    liquidityIndex: "amount",
-    variableBorrowIndex: "amount",
-  },
-  supply: { account: "string", asset: "string", amount: "amount" },
-  // The file's `withdraw` with an `asset` field is this op (see parseOp).
-  withdrawSupply: { account: "string", asset: "string", amount: "amount" },
-  borrow: { account: "string", asset: "string", amount: "amount" },
-  repay: { account: "string", asset: "string", amount: "amount", onBehalfOf: "string" },
-  liquidate: {
-    account: "string",
-    user: "string",
-    collateralAsset: "string",
-    debtAsset: "string",
-    debtToCover: "amount",
-    receiveAToken: "boolean",
-  },
+  ...Object.fromEntries(OP_REGISTRY.map(({ op }) => [op.type, Object.fromEntries(op.fields.map((f) => [f.name, JSON_KIND[f.kind]]))])),
   getReserve: { asset: "string" },
   getAccount: { account: "string" },
   getPrice: { asset: "string" },
-  // Perpetual futures (core/perps): placeOrder/marketOrder/cancelOrder above also take a perp market id.
-  createPerpMarket: {
-    market: "string",
-    quote: "string",
-    asset: "string",
-    assetDecimals: "int",
-    lotSize: "amount",
-    tickSize: "amount",
-    imfPpm: "int",
-    mmfPpm: "int",
-    maxLeverage: "int",
-    makerFeePpm: "int",
-    takerFeePpm: "int",
-    liquidationFeePpm: "int",
-    impactNotional: "amount",
-  },
-  depositMargin: { account: "string", token: "string", amount: "amount" },
-  withdrawMargin: { account: "string", token: "string", amount: "amount" },
-  fundInsurance: { account: "string", token: "string", amount: "amount" },
-  openPosition: { account: "string", market: "string", side: "string", lots: "int", worstPriceTicks: "int", selfTradePrevention: "string" },
-  closePosition: { account: "string", market: "string", worstPriceTicks: "int", selfTradePrevention: "string" },
-  updateFundingRate: { market: "string" },
-  settleFunding: { market: "string" },
-  liquidatePosition: { liquidator: "string", account: "string", market: "string" },
   // Queries: they change nothing and print what they read.
   getBalance: { account: "string", token: "string" },
   getPool: { pool: "string" },

@@ -29,11 +29,7 @@
  */
 import { reject } from "./errors.js";
 import { MAX_AMOUNT } from "./math.js";
-import type { SetPriceConfigOp, SetPriceOp } from "./ops.js";
-import type { Accepted } from "./results.js";
-import { Role } from "./roles.js";
 import type { EngineState } from "./state.js";
-import { requireActor, requireId, requireInt } from "./validate.js";
 
 /** Decimals of the base currency (Aave V3: USD with 8 decimals). */
 export const PRICE_DECIMALS = 8;
@@ -151,49 +147,7 @@ export interface SetPriceResult {
   oracles: number;
 }
 
-/** `setPrice {account, asset, price}`: records `account`'s report; Oracle role only. */
-export function applySetPrice(state: EngineState, op: SetPriceOp): Accepted<SetPriceResult> {
-  const oracle = requireActor(state, op.account, "account", Role.Oracle, "report prices");
-  const asset = requireId(op.asset, "asset");
-  const price = requirePrice(op.price, "price");
-  let entry = state.oracle.assets.get(asset);
-  if (entry === undefined && state.oracle.assets.size >= MAX_PRICED_ASSETS) {
-    reject("LIMIT_EXCEEDED", `at most ${MAX_PRICED_ASSETS} priced assets`);
-  }
-  if (entry !== undefined && !entry.reports.has(oracle.id) && entry.reports.size >= MAX_ORACLES_PER_ASSET) {
-    reject("LIMIT_EXCEEDED", `at most ${MAX_ORACLES_PER_ASSET} oracles per asset`);
-  }
-
-  if (entry === undefined) {
-    entry = { asset, maxAgeMs: DEFAULT_MAX_PRICE_AGE_MS, reports: new Map() };
-    state.oracle.assets.set(asset, entry);
-  }
-  entry.reports.set(oracle.id, { price, timeMs: state.timeMs });
-  state.oracle.dirty.add(entry);
-  const info = priceInfo(state, asset);
-  return { status: "accepted", asset, price: info.price as bigint, oracles: info.oracles };
-}
-
-/** `setPriceConfig {account, asset, maxAgeMs}`: the asset's staleness limit; Oracle role only. */
-export function applySetPriceConfig(state: EngineState, op: SetPriceConfigOp): Accepted<{ asset: string; maxAgeMs: number }> {
-  requireActor(state, op.account, "account", Role.Oracle, "configure prices");
-  const asset = requireId(op.asset, "asset");
-  const maxAgeMs = requireInt(op.maxAgeMs, "maxAgeMs", 0, MAX_PRICE_AGE_MS);
-  let entry = state.oracle.assets.get(asset);
-  if (entry === undefined && state.oracle.assets.size >= MAX_PRICED_ASSETS) {
-    reject("LIMIT_EXCEEDED", `at most ${MAX_PRICED_ASSETS} priced assets`);
-  }
-
-  if (entry === undefined) {
-    entry = { asset, maxAgeMs, reports: new Map() };
-    state.oracle.assets.set(asset, entry);
-  }
-  entry.maxAgeMs = maxAgeMs;
-  state.oracle.dirty.add(entry);
-  return { status: "accepted", asset, maxAgeMs };
-}
-
-function requirePrice(value: unknown, field: string): bigint {
+export function requirePrice(value: unknown, field: string): bigint {
   if (typeof value !== "bigint") reject("INVALID_PRICE", `${field} must be a bigint: base-currency units with 8 decimals per whole asset`);
   if (value <= 0n || value > MAX_AMOUNT) reject("INVALID_PRICE", `${field} must be in 1..2^128-1, got ${value}`);
   return value;

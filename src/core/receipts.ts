@@ -47,15 +47,9 @@
  */
 import { keccak256 } from "./keccak.js";
 import { hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { isAddress } from "./address.js";
-import { invariant, reject } from "./errors.js";
-import { credit, debit, freeOf } from "./ledger.js";
-import { MAX_AMOUNT } from "./math.js";
-import { processProof, toHex } from "./merkle.js";
-import type { CreditReceiptOp, LinkChannelOp, SendReceiptOp } from "./ops.js";
-import type { Accepted, BalanceResult } from "./results.js";
+import { reject } from "./errors.js";
+import type { BalanceResult } from "./results.js";
 import type { EngineState } from "./state.js";
-import { requireAccount, requireAmount, requireFree, requireInt, requireToken } from "./validate.js";
 
 export const MAX_LINKED_CHANNELS = 64;
 export const MAX_LINK_PARTICIPANTS = 256;
@@ -65,8 +59,8 @@ export const MAX_RECEIPT_PROOF_LENGTH = 64;
 /** keccak256("semilattice.outbox.v1"): the first word of every outbox leaf. */
 export const OUTBOX_LEAF_TAG = keccak256(utf8ToBytes("semilattice.outbox.v1"));
 
-const BYTES32 = /^0x[0-9a-f]{64}$/;
-const SIGNATURE = /^0x[0-9a-f]{130}$/;
+export const BYTES32 = /^0x[0-9a-f]{64}$/;
+export const SIGNATURE = /^0x[0-9a-f]{130}$/;
 
 /** A channel whose certified receipts this channel accepts. */
 export interface LinkedChannel {
@@ -122,101 +116,6 @@ export interface CreditReceiptResult extends BalanceResult {
   credited: bigint;
 }
 
-/* ───────────────────────────── ops ───────────────────────────── */
-
-/** Genesis op: accept certified receipts from `channel`; names this channel `self`. */
-export function applyLinkChannel(state: EngineState, op: LinkChannelOp): Accepted<{ channel: string }> {
-  const r = state.receipts;
-  const channel = requireBytes32(op.channel, "channel");
-  const self = requireBytes32(op.self, "self");
-  if (channel === self) reject("INVALID_OP", "a channel cannot link itself");
-  if (r.self !== undefined && r.self !== self) reject("INVALID_OP", `this channel is already named ${r.self}`);
-  const chainId = requireInt(op.chainId, "chainId", 0, Number.MAX_SAFE_INTEGER);
-  if (typeof op.verifyingContract !== "string" || !isAddress(op.verifyingContract)) reject("INVALID_ID", "verifyingContract must be 0x followed by 40 hex digits");
-  if (!Array.isArray(op.participants) || op.participants.length === 0 || op.participants.length > MAX_LINK_PARTICIPANTS) {
-    reject("INVALID_OP", `participants must be 1..${MAX_LINK_PARTICIPANTS} addresses`);
-  }
-  const participants: string[] = [];
-  for (const p of op.participants as unknown[]) {
-    if (typeof p !== "string" || !isAddress(p)) reject("INVALID_ID", "participants must be addresses (0x + 40 hex digits)");
-    participants.push(p.toLowerCase());
-  }
-  if (new Set(participants).size !== participants.length) reject("INVALID_OP", "participants must be distinct");
-  const quorum = requireInt(op.quorum, "quorum", 1, participants.length);
-  // A BFT certificate: q > 2n/3, so two conflicting certificates share an honest signer.
-  if (3 * quorum <= 2 * participants.length) reject("INVALID_OP", `quorum ${quorum} must exceed 2/3 of ${participants.length} participants`);
-  if (r.links.has(channel)) reject("ALREADY_EXISTS", `channel ${channel} is already linked`);
-  if (r.links.size >= MAX_LINKED_CHANNELS) reject("LIMIT_EXCEEDED", `at most ${MAX_LINKED_CHANNELS} linked channels`);
-  // ── mutation ──
-  r.self = self;
-  r.links.set(channel, { channelId: channel, chainId, verifyingContract: op.verifyingContract.toLowerCase(), participants, quorum });
-  r.dirty = true;
-  return { status: "accepted", channel };
-}
-
-/** Outbox: debits `amount` and adds it to the cumulative counter for (toChannel, account, token). */
-export function applySendReceipt(state: EngineState, op: SendReceiptOp): Accepted<BalanceResult & { cumulativeSent: bigint }> {
-  const r = state.receipts;
-  const account = requireAccount(state, op.account, "account");
-  const toChannel = requireBytes32(op.toChannel, "toChannel");
-  if (!r.links.has(toChannel)) reject("UNKNOWN_CHANNEL", `toChannel ${toChannel} is not a linked channel`);
-  const token = requireToken(state, op.token, "token");
-  const amount = requireAmount(op.amount, "amount");
-  requireFree(account, token.symbol, amount);
-  const key = `${toChannel}|${account.id}|${token.symbol}`;
-  const cumulativeSent = (r.sent.get(key) ?? 0n) + amount;
-  // ── mutation ──
-  debit(state, account, token.symbol, amount);
-  r.sent.set(key, cumulativeSent);
-  totalsOf(r, token.symbol).sentOut += amount;
-  r.dirty = true;
-  return { status: "accepted", balance: freeOf(account, token.symbol), cumulativeSent };
-}
-
-/** Inbox: credits `cumulativeSent − credited` once the proof checks against the certified exit root. */
-export function applyCreditReceipt(state: EngineState, op: CreditReceiptOp): Accepted<CreditReceiptResult> {
-  const r = state.receipts;
-  const account = requireAccount(state, op.account, "account");
-  const fromChannel = requireBytes32(op.fromChannel, "fromChannel");
-  const link = r.links.get(fromChannel);
-  if (link === undefined || r.self === undefined) reject("UNKNOWN_CHANNEL", `fromChannel ${fromChannel} is not a linked channel`);
-  const token = requireToken(state, op.token, "token");
-  const cumulativeSent = requireAmount(op.cumulativeSent, "cumulativeSent");
-  requireInt(op.height, "height", 0, Number.MAX_SAFE_INTEGER);
-  requireInt(op.time, "time", 0, Number.MAX_SAFE_INTEGER);
-  requireBytes32(op.stateRoot, "stateRoot", "INVALID_CERTIFICATE");
-  const exitRoot = requireBytes32(op.exitRoot, "exitRoot", "INVALID_CERTIFICATE");
-  const sigs = op.signatures as unknown;
-  if (!Array.isArray(sigs) || sigs.length < link.quorum || sigs.length > link.participants.length) {
-    reject("INVALID_CERTIFICATE", `a certificate of ${fromChannel} carries ${link.quorum}..${link.participants.length} signatures`);
-  }
-  for (const s of sigs as unknown[]) if (typeof s !== "string" || !SIGNATURE.test(s)) reject("INVALID_CERTIFICATE", "signatures must be 65 bytes, lower-case 0x-hex");
-  const proof = op.proof as unknown;
-  if (!Array.isArray(proof) || proof.length > MAX_RECEIPT_PROOF_LENGTH) reject("INVALID_PROOF", `proof must be at most ${MAX_RECEIPT_PROOF_LENGTH} siblings`);
-  for (const p of proof as unknown[]) if (typeof p !== "string" || !BYTES32.test(p)) reject("INVALID_PROOF", "proof siblings must be bytes32, lower-case 0x-hex");
-  const leaf = outboxLeafHash({ toChannel: r.self, accountAddress: account.address, tokenAddress: token.address, sent: cumulativeSent });
-  const root = processProof(
-    leaf,
-    (proof as string[]).map((p) => hexToBytes(p.slice(2))),
-  );
-  if (toHex(root) !== exitRoot) reject("INVALID_PROOF", `no outbox leaf (${r.self}, ${account.address}, ${token.address}, ${cumulativeSent}) under exit root ${exitRoot}`);
-  const key = `${fromChannel}|${account.id}|${token.symbol}`;
-  const already = r.credited.get(key) ?? 0n;
-  if (cumulativeSent <= already) reject("RECEIPT_ALREADY_CREDITED", `${already} of the ${cumulativeSent} sent is already credited`);
-  const amount = cumulativeSent - already;
-  const totals = state.totals.get(token.symbol);
-  invariant(totals !== undefined, `token ${token.symbol} has no totals`);
-  if (totals.deposited - totals.withdrawn + netReceipts(state, token.symbol) + amount > MAX_AMOUNT) {
-    reject("OVERFLOW", `receipt would put more than 2^128-1 of ${token.symbol} in the engine`);
-  }
-  // ── mutation ──
-  r.credited.set(key, cumulativeSent);
-  totalsOf(r, token.symbol).receivedIn += amount;
-  credit(state, account, token.symbol, amount);
-  r.dirty = true;
-  return { status: "accepted", balance: freeOf(account, token.symbol), credited: amount };
-}
-
 /* ───────────────────────────── queries and leaves ───────────────────────────── */
 
 /** receivedIn − sentOut of `token`: the receipts' term in the conservation equation. */
@@ -263,13 +162,13 @@ export function encodeReceipts(r: ReceiptsState): string {
   return `${r.self ?? ""}|${links.join(",")}|s:${map(r.sent)}|c:${map(r.credited)}`;
 }
 
-function totalsOf(r: ReceiptsState, token: string): ReceiptTotals {
+export function totalsOf(r: ReceiptsState, token: string): ReceiptTotals {
   let t = r.totals.get(token);
   if (t === undefined) r.totals.set(token, (t = { sentOut: 0n, receivedIn: 0n }));
   return t;
 }
 
-function requireBytes32(value: unknown, field: string, code: "INVALID_ID" | "INVALID_CERTIFICATE" = "INVALID_ID"): string {
+export function requireBytes32(value: unknown, field: string, code: "INVALID_ID" | "INVALID_CERTIFICATE" = "INVALID_ID"): string {
   if (typeof value !== "string" || !BYTES32.test(value)) reject(code, `${field} must be bytes32: 0x followed by 64 lower-case hex digits`);
   return value;
 }

@@ -188,14 +188,15 @@ function lpProfitUsd(engine: LpTrackingEngine, price: number): number {
 class LpTrackingEngine extends Engine {
   lpUsdc = 0n;
   lpWeth = 0n;
-  override deposit(p: Params<DepositOp>): Result<BalanceResult> {
+  // A field, not a method: the engine's op methods are properties installed from the registry.
+  override deposit = (p: Params<DepositOp>): Result<BalanceResult> => {
     const r = super.deposit(p);
     if (r.status === "accepted" && p.account === UNI_LP) {
       if (p.token === UNI_USDC) this.lpUsdc += p.amount;
       if (p.token === UNI_WETH) this.lpWeth += p.amount;
     }
     return r;
-  }
+  };
 }
 
 function must(what: string, r: Result): void {

@@ -88,14 +88,11 @@
  * UNKNOWN_LOCK, LOCK_EXPIRED, LOCKS_DISABLED, NOT_PERMITTED, INSUFFICIENT_BALANCE,
  * INSUFFICIENT_LIQUIDITY, SLIPPAGE, OVERFLOW, LIMIT_EXCEEDED.
  */
-import { invariant, reject, Rejection } from "../errors.js";
+import { invariant, reject } from "../errors.js";
 import { credit, debit, lpSharesOf, release, reserve, spendReserved } from "../ledger.js";
 import { MAX_UINT112, PPM } from "../math.js";
-import type { AcquireLockOp, CancelLockOp, ExecuteLockOp, RouteSwapOp, SetLockPolicyOp, VoteFeeOp } from "../ops.js";
-import type { Accepted } from "../results.js";
-import { TRADING_ROLES } from "../roles.js";
 import type { Account, EngineState, Lock, LockPolicy, Pool } from "../state.js";
-import { optionalBound, requireAccount, requireActor, requireAmount, requireFree, requireId, requireInt, requirePool } from "../validate.js";
+import { requireId, requireInt } from "../validate.js";
 
 /** Most open locks one pool holds. */
 export const MAX_OPEN_LOCKS_PER_POOL = 1024;
@@ -222,94 +219,6 @@ export function quoteExactIn(pool: Pool, zeroForOne: boolean, amountIn: bigint):
   return (withFee * vout) / (vin * PPM + withFee);
 }
 
-/* ───────────────────────────── locks ───────────────────────────── */
-
-/**
- * Acquires a lock-swap: `amountIn` of `tokenIn` for a fixed `amountOut` of the pool's other token,
- * quoted on the pessimistic virtual pool of that direction with the current effective fee.
- * The input is reserved from the owner's free balance (unless `payOnExecute`, used by routes for legs
- * whose input is the previous leg's output: then it is debited from the free balance at execution).
- *
- * @returns {@link AcquireLockResult} (`lockId` = `<pool>#<seq>`)
- * @throws Rejection LOCKS_DISABLED (policy off), NOT_PERMITTED (not on the allow-list, no trading role),
- *   INVALID_OP (tokenIn not in the pool, expiry not after now or more than 7 days ahead),
- *   LIMIT_EXCEEDED, INSUFFICIENT_LIQUIDITY (empty pool, output 0), SLIPPAGE, INSUFFICIENT_BALANCE,
- *   OVERFLOW, and the id/amount codes.
- */
-export function applyAcquireLock(state: EngineState, op: AcquireLockOp): Accepted<AcquireLockResult> {
-  const actor = requireActor(state, op.account, "account", TRADING_ROLES, "acquire locks");
-  const pool = requirePool(state, op.pool, "pool");
-  const zeroForOne = directionOf(state, pool, op.tokenIn);
-  const amountIn = requireAmount(op.amountIn, "amountIn");
-  const minOut = optionalBound(op.minAmountOut, "minAmountOut", 0n);
-  const expiryMs = requireExpiry(state, op.expiryMs);
-  const prepaid = !optionalFlag(op.payOnExecute, "payOnExecute");
-  if (!prepaid && expiryMs - state.timeMs > MAX_UNFUNDED_LOCK_DURATION_MS) {
-    reject("INVALID_OP", `a payOnExecute lock expires at most ${MAX_UNFUNDED_LOCK_DURATION_MS} ms after the engine's time ${state.timeMs} ms`);
-  }
-  const amountOut = planLeg(state, pool, actor, zeroForOne, amountIn);
-  if (amountOut < minOut) reject("SLIPPAGE", `amountOut ${amountOut} is below minAmountOut ${minOut}`);
-  if (prepaid) requireFree(actor, zeroForOne ? pool.token0 : pool.token1, amountIn);
-  // ── mutation ──
-  const lock = openLock(state, pool, actor, zeroForOne, amountIn, amountOut, expiryMs, prepaid);
-  return {
-    status: "accepted",
-    lockId: lock.id,
-    tokenIn: zeroForOne ? pool.token0 : pool.token1,
-    tokenOut: zeroForOne ? pool.token1 : pool.token0,
-    amountIn,
-    amountOut,
-    expiryMs,
-  };
-}
-
-/**
- * Executes the caller's lock at its fixed amounts: `R_X += amountIn`, `R_Y −= amountOut`,
- * `S_X −= amountIn`, `O_X −= amountOut`; the owner pays the input (from its reservation, or its free
- * balance for a payOnExecute lock) and receives `amountOut`.
- *
- * @returns {@link ExecuteLockResult}
- * @throws Rejection UNKNOWN_LOCK, NOT_PERMITTED (not the owner), LOCK_EXPIRED (`timeMs ≥ expiryMs`),
- *   INSUFFICIENT_BALANCE (payOnExecute input missing), INVALID_ID
- */
-export function applyExecuteLock(state: EngineState, op: ExecuteLockOp): Accepted<ExecuteLockResult> {
-  const actor = requireActor(state, op.account, "account", TRADING_ROLES, "execute locks");
-  const [pool, lock] = requireLock(state, op.lockId);
-  if (lock.owner !== actor.id) reject("NOT_PERMITTED", `lock ${lock.id} belongs to ${lock.owner}`);
-  if (state.timeMs >= lock.expiryMs) reject("LOCK_EXPIRED", `lock ${lock.id} expired at ${lock.expiryMs} ms (now ${state.timeMs})`);
-  const tokenIn = lock.zeroForOne ? pool.token0 : pool.token1;
-  if (!lock.prepaid) requireFree(actor, tokenIn, lock.amountIn);
-  // ── mutation ──
-  executeOpenLock(state, pool, lock, actor);
-  return {
-    status: "accepted",
-    lockId: lock.id,
-    tokenIn,
-    tokenOut: lock.zeroForOne ? pool.token1 : pool.token0,
-    amountIn: lock.amountIn,
-    amountOut: lock.amountOut,
-  };
-}
-
-/**
- * Cancels a lock: `S_X −= amountIn`, `O_X −= amountOut`, the reserved input returns to the owner.
- * The owner may cancel at any time; any account once the lock has expired (`timeMs ≥ expiryMs`).
- *
- * @returns {@link CancelLockResult}
- * @throws Rejection UNKNOWN_LOCK, UNKNOWN_ACCOUNT, NOT_PERMITTED (somebody else's live lock), INVALID_ID
- */
-export function applyCancelLock(state: EngineState, op: CancelLockOp): Accepted<CancelLockResult> {
-  const actor = requireAccount(state, op.account, "account");
-  const [pool, lock] = requireLock(state, op.lockId);
-  const expired = state.timeMs >= lock.expiryMs;
-  if (lock.owner !== actor.id && !expired) {
-    reject("NOT_PERMITTED", `lock ${lock.id} belongs to ${lock.owner} and expires at ${lock.expiryMs} ms (now ${state.timeMs})`);
-  }
-  // ── mutation ──
-  closeLock(state, pool, lock);
-  return { status: "accepted", lockId: lock.id, released: lock.prepaid ? lock.amountIn : 0n, expired };
-}
-
 /**
  * Cancels every lock whose expiry has passed (`timeMs ≥ expiryMs`), in pool-creation then acquisition
  * order (cancels commute, so the order does not change the result). Called by `advanceTime` after it
@@ -331,95 +240,6 @@ export function expireLocks(state: EngineState): number {
   return expired;
 }
 
-/* ───────────────────────────── routes ───────────────────────────── */
-
-/**
- * Swaps along a route of up to {@link MAX_ROUTE_HOPS} distinct pools by the lock protocol: a lock is
- * acquired on every leg, hop by hop (each leg's amountOut is the next leg's amountIn), then all legs
- * are executed in order. If any leg cannot be locked (permission, liquidity, limits) or the last
- * output is below `minAmountOut`, the op is rejected and nothing changes — every lock already "held"
- * is cancelled and the input refunded, which in one engine is simply no mutation at all. The
- * asynchronous version of the same protocol, with legs in different engines, is `src/route/`.
- *
- * @returns {@link RouteSwapResult} with each leg's lock id and amounts
- * @throws Rejection INVALID_OP (route not 1..5 distinct pools, a leg's tokenIn not in its pool),
- *   the leg's own code prefixed `leg k:` (LOCKS_DISABLED, NOT_PERMITTED, INSUFFICIENT_LIQUIDITY,
- *   LIMIT_EXCEEDED, OVERFLOW), SLIPPAGE (final output), INSUFFICIENT_BALANCE, plus id/amount codes
- */
-export function applyRouteSwap(state: EngineState, op: RouteSwapOp): Accepted<RouteSwapResult> {
-  const actor = requireActor(state, op.account, "account", TRADING_ROLES, "swap");
-  const route = op.route as unknown;
-  if (!Array.isArray(route) || route.length < 1 || route.length > MAX_ROUTE_HOPS) {
-    reject("INVALID_OP", `route must be an array of 1..${MAX_ROUTE_HOPS} pool ids`);
-  }
-  const pools: Pool[] = [];
-  for (const [i, id] of (route as unknown[]).entries()) {
-    const pool = requirePool(state, id, `route[${i}]`);
-    if (pools.includes(pool)) reject("INVALID_OP", `route visits pool ${pool.id} twice`);
-    pools.push(pool);
-  }
-  const amountIn = requireAmount(op.amountIn, "amountIn");
-  const minOut = optionalBound(op.minAmountOut, "minAmountOut", 0n);
-  const tokenIn0 = typeof op.tokenIn === "string" ? op.tokenIn : "";
-  const legs: { pool: Pool; zeroForOne: boolean; amountIn: bigint; amountOut: bigint }[] = [];
-  let token: unknown = op.tokenIn;
-  let amount = amountIn;
-  for (const [k, pool] of pools.entries()) {
-    let zeroForOne: boolean;
-    try {
-      zeroForOne = directionOf(state, pool, token);
-      const out = planLeg(state, pool, actor, zeroForOne, amount);
-      legs.push({ pool, zeroForOne, amountIn: amount, amountOut: out });
-      amount = out;
-    } catch (error) {
-      if (error instanceof Rejection) reject(error.code, `leg ${k} (${pool.id}): ${error.message}`);
-      throw error;
-    }
-    token = zeroForOne ? pool.token1 : pool.token0;
-  }
-  if (amount < minOut) reject("SLIPPAGE", `route output ${amount} is below minAmountOut ${minOut}`);
-  requireFree(actor, tokenIn0, amountIn);
-  // ── mutation: acquire every leg, then execute every leg ──
-  const expiryMs = state.timeMs + 1;
-  const locks = legs.map((leg, k) => openLock(state, leg.pool, actor, leg.zeroForOne, leg.amountIn, leg.amountOut, expiryMs, k === 0));
-  const result: RouteLeg[] = [];
-  legs.forEach((leg, k) => {
-    const lock = locks[k] as Lock;
-    executeOpenLock(state, leg.pool, lock, actor);
-    result.push({
-      pool: leg.pool.id,
-      lockId: lock.id,
-      tokenIn: leg.zeroForOne ? leg.pool.token0 : leg.pool.token1,
-      tokenOut: leg.zeroForOne ? leg.pool.token1 : leg.pool.token0,
-      amountIn: leg.amountIn,
-      amountOut: leg.amountOut,
-    });
-  });
-  return { status: "accepted", tokenIn: tokenIn0, tokenOut: String(token), amountIn, amountOut: amount, legs: result };
-}
-
-/* ───────────────────────────── permissions and fees ───────────────────────────── */
-
-/**
- * Changes who may acquire locks on a pool. Only the pool's `admin` (set at createPool) may; a pool
- * without an admin keeps the policy it was created with. Open locks are unaffected.
- *
- * @throws Rejection NOT_PERMITTED (not the admin), INVALID_OP (unknown policy, allowList with another
- *   policy), LIMIT_EXCEEDED (allow-list too long), INVALID_ID, UNKNOWN_POOL, UNKNOWN_ACCOUNT
- */
-export function applySetLockPolicy(state: EngineState, op: SetLockPolicyOp): Accepted<{ pool: string; lockPolicy: LockPolicy }> {
-  const actor = requireAccount(state, op.account, "account");
-  const pool = requirePool(state, op.pool, "pool");
-  if (pool.admin === undefined || pool.admin !== actor.id) reject("NOT_PERMITTED", `${actor.id} is not the admin of pool ${pool.id}`);
-  const [policy, allow] = requireLockPolicy(op.lockPolicy, op.lockAllowList);
-  // ── mutation ──
-  pool.lockPolicy = policy;
-  pool.lockAllowList.clear();
-  for (const id of allow) pool.lockAllowList.add(id);
-  state.dirtyPools.add(pool);
-  return { status: "accepted", pool: pool.id, lockPolicy: policy };
-}
-
 /**
  * Validates a lock policy and its allow-list (createPool and setLockPolicy).
  * @returns `[policy, allow-list ids]`; policy defaults to "anybody"
@@ -437,28 +257,6 @@ export function requireLockPolicy(policy: unknown, allowList: unknown): [LockPol
     for (const [i, id] of (allowList as unknown[]).entries()) ids.push(requireId(id, `lockAllowList[${i}]`));
   }
   return [p as LockPolicy, ids];
-}
-
-/**
- * Records an LP's fee vote and recomputes the pool's effective fee (module doc: share-weighted lower
- * median, non-voting shares vote the creation fee). Only accounts holding LP shares of the pool vote.
- *
- * @returns {@link VoteFeeResult}
- * @throws Rejection NOT_PERMITTED (no LP shares, no trading role), INVALID_OP (fee not 0..999999),
- *   LIMIT_EXCEEDED (too many voters), UNKNOWN_POOL, UNKNOWN_ACCOUNT, INVALID_ID
- */
-export function applyVoteFee(state: EngineState, op: VoteFeeOp): Accepted<VoteFeeResult> {
-  const actor = requireActor(state, op.account, "account", TRADING_ROLES, "vote fees");
-  const pool = requirePool(state, op.pool, "pool");
-  const vote = BigInt(requireInt(op.feePpm, "feePpm", 0, 999_999));
-  if (lpSharesOf(actor, pool.id) === 0n) reject("NOT_PERMITTED", `${actor.id} holds no LP shares of ${pool.id}`);
-  if (!pool.feeVotes.has(actor.id) && pool.feeVotes.size >= MAX_FEE_VOTERS) {
-    reject("LIMIT_EXCEEDED", `at most ${MAX_FEE_VOTERS} fee voters per pool`);
-  }
-  // ── mutation ──
-  pool.feeVotes.set(actor.id, vote);
-  recomputeFee(state, pool);
-  return { status: "accepted", pool: pool.id, vote, feePpm: pool.feePpm };
 }
 
 /**
@@ -567,7 +365,7 @@ export function encodeLockState(pool: Pool): string {
 /* ───────────────────────────── internals ───────────────────────────── */
 
 /** true if `tokenIn` is token0 (direction 0→1). Rejects UNKNOWN_TOKEN / INVALID_OP. */
-function directionOf(state: EngineState, pool: Pool, tokenIn: unknown): boolean {
+export function directionOf(state: EngineState, pool: Pool, tokenIn: unknown): boolean {
   if (tokenIn === pool.token0) return true;
   if (tokenIn === pool.token1) return false;
   requireId(tokenIn, "tokenIn");
@@ -579,7 +377,7 @@ function directionOf(state: EngineState, pool: Pool, tokenIn: unknown): boolean 
  * Checks that `actor` may lock `amountIn` on `pool` in this direction now and returns the quoted
  * amountOut. Everything a lock needs except the input balance and the caller's min.
  */
-function planLeg(state: EngineState, pool: Pool, actor: Account, zeroForOne: boolean, amountIn: bigint): bigint {
+export function planLeg(state: EngineState, pool: Pool, actor: Account, zeroForOne: boolean, amountIn: bigint): bigint {
   if (pool.lockPolicy === "off") reject("LOCKS_DISABLED", `lock-swaps are switched off on pool ${pool.id}`);
   if (pool.lockPolicy === "allowList" && !pool.lockAllowList.has(actor.id)) {
     reject("NOT_PERMITTED", `${actor.id} is not on the lock allow-list of pool ${pool.id}`);
@@ -600,7 +398,7 @@ function planLeg(state: EngineState, pool: Pool, actor: Account, zeroForOne: boo
 }
 
 /** Records a lock (mutation; everything was validated). */
-function openLock(
+export function openLock(
   state: EngineState,
   pool: Pool,
   owner: Account,
@@ -628,7 +426,7 @@ function openLock(
 }
 
 /** Executes an open lock (mutation; the owner's input is available). */
-function executeOpenLock(state: EngineState, pool: Pool, lock: Lock, owner: Account): void {
+export function executeOpenLock(state: EngineState, pool: Pool, lock: Lock, owner: Account): void {
   const tokenIn = lock.zeroForOne ? pool.token0 : pool.token1;
   const tokenOut = lock.zeroForOne ? pool.token1 : pool.token0;
   if (lock.prepaid) spendReserved(state, owner, tokenIn, lock.amountIn);
@@ -647,7 +445,7 @@ function executeOpenLock(state: EngineState, pool: Pool, lock: Lock, owner: Acco
 }
 
 /** Cancels an open lock (mutation): input back to the owner if it was reserved. */
-function closeLock(state: EngineState, pool: Pool, lock: Lock): void {
+export function closeLock(state: EngineState, pool: Pool, lock: Lock): void {
   const owner = state.accounts.get(lock.owner);
   invariant(owner !== undefined, `lock ${lock.id} has no owner account`);
   if (lock.prepaid) release(state, owner, lock.zeroForOne ? pool.token0 : pool.token1, lock.amountIn);
@@ -687,7 +485,7 @@ export function checkPayable(pool: Pool): void {
   }
 }
 
-function requireLock(state: EngineState, value: unknown): [Pool, Lock] {
+export function requireLock(state: EngineState, value: unknown): [Pool, Lock] {
   if (typeof value !== "string" || value.length === 0 || value.length > 96) reject("INVALID_ID", "lockId must be a lock id <pool>#<n>");
   const lock = findLock(state, value);
   if (lock === undefined) reject("UNKNOWN_LOCK", `no open lock ${value}`);
@@ -696,7 +494,7 @@ function requireLock(state: EngineState, value: unknown): [Pool, Lock] {
   return [pool, lock];
 }
 
-function requireExpiry(state: EngineState, value: unknown): number {
+export function requireExpiry(state: EngineState, value: unknown): number {
   const expiry = requireInt(value, "expiryMs", 0, Number.MAX_SAFE_INTEGER);
   if (expiry <= state.timeMs) reject("INVALID_OP", `expiryMs ${expiry} must be after the engine's time ${state.timeMs} ms`);
   if (expiry - state.timeMs > MAX_LOCK_DURATION_MS) {
@@ -705,7 +503,7 @@ function requireExpiry(state: EngineState, value: unknown): number {
   return expiry;
 }
 
-function optionalFlag(value: unknown, field: string): boolean {
+export function optionalFlag(value: unknown, field: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") reject("INVALID_OP", `${field} must be a boolean`);
   return value;

@@ -46,30 +46,15 @@
  * scaled mints/burns directionally).
  */
 import { invariant, reject } from "../errors.js";
-import { credit, debit } from "../ledger.js";
 import { MAX_AMOUNT } from "../math.js";
-import type {
-  BorrowOp,
-  CreateReserveOp,
-  LiquidateOp,
-  RepayOp,
-  SupplyOp,
-  WithdrawSupplyOp,
-} from "../ops.js";
 import { lastPrice, priceOf } from "../oracle.js";
-import type { Accepted } from "../results.js";
-import { Role, TRADING_ROLES } from "../roles.js";
 import type { EngineState } from "../state.js";
-import { optionalBoolean, requireAccount, requireActor, requireAmount, requireFree, requireId, requireInt, requireToken } from "../validate.js";
+import { requireId, requireInt } from "../validate.js";
 import {
   calculateCompoundedInterest,
-  calculateLinearInterest,
-  percentDiv,
-  percentMul,
-  PERCENTAGE_FACTOR,
-  RAY,
+  calculateLinearInterest, percentMul, RAY,
   rayDiv,
-  rayMul,
+  rayMul
 } from "./math.js";
 import { calculateInterestRates, type RateModel } from "./rates.js";
 
@@ -135,7 +120,7 @@ export function createLendingState(): LendingState {
 
 /* ───────────────────────────── reserve state (ReserveLogic) ───────────────────────────── */
 
-function nowSeconds(state: EngineState): number {
+export function nowSeconds(state: EngineState): number {
   return Math.floor(state.timeMs / 1000);
 }
 
@@ -254,22 +239,22 @@ let cacheOwner: Map<string, Reserve> | undefined;
 
 /* ───────────────────────────── ops ───────────────────────────── */
 
-function requireReserve(state: EngineState, value: unknown, field: string): Reserve {
+export function requireReserve(state: EngineState, value: unknown, field: string): Reserve {
   const r = state.lending.reserves.get(requireId(value, field));
   if (r === undefined) reject("UNKNOWN_RESERVE", `${field}: no lending reserve for ${String(value)}`);
   return r;
 }
 
-function requireBps(value: unknown, field: string, min: number, max: number): bigint {
+export function requireBps(value: unknown, field: string, min: number, max: number): bigint {
   return BigInt(requireInt(value, field, min, max));
 }
 
-function requireRay(value: unknown, field: string, min: bigint, max: bigint): bigint {
+export function requireRay(value: unknown, field: string, min: bigint, max: bigint): bigint {
   if (typeof value !== "bigint" || value < min || value > max) reject("INVALID_OP", `${field} must be a ray bigint in ${min}..${max}`);
   return value;
 }
 
-function optionalCap(value: unknown, field: string): bigint {
+export function optionalCap(value: unknown, field: string): bigint {
   if (value === undefined) return 0n;
   if (typeof value !== "bigint" || value < 0n || value > MAX_AMOUNT) reject("INVALID_AMOUNT", `${field} must be 0..2^128-1 base units (0 = no cap)`);
   return value;
@@ -313,203 +298,12 @@ export function reserveView(state: EngineState, r: Reserve): ReserveView {
   };
 }
 
-export function applyCreateReserve(state: EngineState, op: CreateReserveOp): Accepted<{ asset: string }> {
-  const token = requireToken(state, op.asset, "asset");
-  const optimalUsageRatio = requireRay(op.optimalUsageRatio, "optimalUsageRatio", 1n, RAY);
-  const baseVariableBorrowRate = requireRay(op.baseVariableBorrowRate, "baseVariableBorrowRate", 0n, MAX_RATE_RAY);
-  const variableRateSlope1 = requireRay(op.variableRateSlope1, "variableRateSlope1", 0n, MAX_RATE_RAY);
-  const variableRateSlope2 = requireRay(op.variableRateSlope2, "variableRateSlope2", 0n, MAX_RATE_RAY);
-  const reserveFactor = requireBps(op.reserveFactor, "reserveFactor", 0, 10_000);
-  const ltv = requireBps(op.ltv, "ltv", 0, 10_000);
-  const liquidationThreshold = requireBps(op.liquidationThreshold, "liquidationThreshold", 0, 10_000);
-  const liquidationBonus = requireBps(op.liquidationBonus, "liquidationBonus", 0, 20_000);
-  const liquidationProtocolFee = op.liquidationProtocolFee === undefined ? 0n : requireBps(op.liquidationProtocolFee, "liquidationProtocolFee", 0, 10_000);
-  const supplyCap = optionalCap(op.supplyCap, "supplyCap");
-  const borrowCap = optionalCap(op.borrowCap, "borrowCap");
-  const permissionlessLiquidation = optionalBoolean(op.permissionlessLiquidation, "permissionlessLiquidation");
-  const liquidityIndex = op.liquidityIndex === undefined ? RAY : requireRay(op.liquidityIndex, "liquidityIndex", RAY, 1000n * RAY);
-  const variableBorrowIndex =
-    op.variableBorrowIndex === undefined ? RAY : requireRay(op.variableBorrowIndex, "variableBorrowIndex", RAY, 1000n * RAY);
-  // PoolConfigurator.configureReserveAsCollateral's checks.
-  if (ltv > liquidationThreshold) reject("INVALID_OP", `ltv ${ltv} must not exceed liquidationThreshold ${liquidationThreshold}`);
-  if (liquidationThreshold !== 0n) {
-    if (liquidationBonus <= PERCENTAGE_FACTOR) reject("INVALID_OP", "liquidationBonus must exceed 10000 (100%) for a collateral");
-    if (percentMul(liquidationThreshold, liquidationBonus) > PERCENTAGE_FACTOR) {
-      reject("INVALID_OP", "liquidationThreshold × liquidationBonus must not exceed 100%");
-    }
-  }
-  if (state.lending.reserves.has(token.symbol)) reject("ALREADY_EXISTS", `reserve ${token.symbol} already exists`);
-  if (state.lending.reserves.size >= MAX_RESERVES) reject("LIMIT_EXCEEDED", `at most ${MAX_RESERVES} reserves`);
-
-  const r: Reserve = {
-    asset: token.symbol,
-    decimals: token.decimals,
-    optimalUsageRatio,
-    baseVariableBorrowRate,
-    variableRateSlope1,
-    variableRateSlope2,
-    reserveFactor,
-    ltv,
-    liquidationThreshold,
-    liquidationBonus,
-    liquidationProtocolFee,
-    supplyCap,
-    borrowCap,
-    permissionlessLiquidation,
-    liquidityIndex,
-    variableBorrowIndex,
-    currentLiquidityRate: 0n,
-    currentVariableBorrowRate: baseVariableBorrowRate,
-    lastUpdateTimestamp: nowSeconds(state),
-    cash: 0n,
-    scaledSupply: 0n,
-    scaledDebt: 0n,
-    treasuryScaled: 0n,
-    supplies: new Map(),
-    debts: new Map(),
-  };
-  state.lending.reserves.set(r.asset, r);
-  state.lending.dirty.add(r);
-  return { status: "accepted", asset: r.asset };
-}
-
 export interface LendingResult {
   asset: string;
   /** Underlying moved, base units. */
   amount: bigint;
   /** The account's supply balance (supply, withdraw) or debt (borrow, repay) after the op, base units. */
   balance: bigint;
-}
-
-/** `supply`: SupplyLogic.executeSupply. Rejects CAP_EXCEEDED above the supply cap. */
-export function applySupply(state: EngineState, op: SupplyOp): Accepted<LendingResult> {
-  const account = requireActor(state, op.account, "account", TRADING_ROLES, "supply");
-  const r = requireReserve(state, op.asset, "asset");
-  const amount = requireAmount(op.amount, "amount");
-  requireFree(account, r.asset, amount);
-  const index = normalizedIncome(state, r);
-  const scaled = rayDiv(amount, index);
-  if (scaled === 0n) reject("INVALID_AMOUNT", "amount is below one scaled unit (Aave INVALID_MINT_AMOUNT)");
-  if (r.supplyCap !== 0n && rayMul(r.scaledSupply, index) + amount > r.supplyCap) {
-    reject("CAP_EXCEEDED", `supply of ${amount} would exceed the ${r.asset} supply cap ${r.supplyCap}`);
-  }
-  if (r.cash + amount > MAX_AMOUNT) reject("OVERFLOW", "reserve cash would exceed 2^128-1");
-
-  updateState(state, r);
-  debit(state, account, r.asset, amount);
-  r.cash += amount;
-  addScaled(r.supplies, account.id, scaled);
-  r.scaledSupply += scaled;
-  updateInterestRates(state, r);
-  return { status: "accepted", asset: r.asset, amount, balance: rayMul(r.supplies.get(account.id) ?? 0n, r.liquidityIndex) };
-}
-
-/**
- * `withdrawSupply` (scenario name `withdraw` with an `asset` field): SupplyLogic.executeWithdraw.
- * `amount` equal to the whole balance burns the whole scaled balance (Aave's `type(uint256).max`).
- * Rejects INSUFFICIENT_BALANCE above the balance, INSUFFICIENT_LIQUIDITY above the pool's cash, and
- * HEALTH_FACTOR_TOO_LOW when the account has debt and would be left with HF < 1.
- */
-export function applyWithdrawSupply(state: EngineState, op: WithdrawSupplyOp): Accepted<LendingResult> {
-  const account = requireAccount(state, op.account, "account");
-  const r = requireReserve(state, op.asset, "asset");
-  const amount = requireAmount(op.amount, "amount");
-  const index = normalizedIncome(state, r);
-  const held = r.supplies.get(account.id) ?? 0n;
-  const balance = rayMul(held, index);
-  if (amount > balance) reject("INSUFFICIENT_BALANCE", `${account.id} has ${balance} ${r.asset} supplied, withdraws ${amount}`);
-  if (amount > r.cash) reject("INSUFFICIENT_LIQUIDITY", `reserve ${r.asset} has ${r.cash} available, withdraws ${amount}`);
-  const scaled = amount === balance ? held : minBig(rayDiv(amount, index), held);
-
-  // Validate the health factor on a trial mutation, undone before rejecting.
-  r.supplies.set(account.id, held - scaled);
-  const hf = hasDebt(state, account.id) ? safeAccountData(state, account.id) : undefined;
-  restoreScaled(r.supplies, account.id, held);
-  if (hf instanceof Error) throw hf.rejection;
-  if (hf !== undefined && hf.healthFactorRay < HEALTH_FACTOR_LIQUIDATION_THRESHOLD_RAY) {
-    reject("HEALTH_FACTOR_TOO_LOW", `withdrawal would leave ${account.id} with health factor ${formatRay(hf.healthFactorRay)} < 1`);
-  }
-
-  updateState(state, r);
-  addScaled(r.supplies, account.id, -scaled);
-  r.scaledSupply -= scaled;
-  r.cash -= amount;
-  credit(state, account, r.asset, amount);
-  updateInterestRates(state, r);
-  return { status: "accepted", asset: r.asset, amount, balance: rayMul(r.supplies.get(account.id) ?? 0n, r.liquidityIndex) };
-}
-
-/**
- * `borrow`: BorrowLogic.executeBorrow with ValidationLogic.validateBorrow's checks: the borrow cap
- * (CAP_EXCEEDED), the pool's cash (INSUFFICIENT_LIQUIDITY), collateral > 0, HF ≥ 1 before, and
- * `(debt + amount) ≤ collateral · avgLtv` in base currency (Aave's `collateralNeededInBaseCurrency`,
- * HEALTH_FACTOR_TOO_LOW); and, as the issue asks, HF ≥ 1 after the borrow.
- */
-export function applyBorrow(state: EngineState, op: BorrowOp): Accepted<LendingResult> {
-  const account = requireActor(state, op.account, "account", TRADING_ROLES, "borrow");
-  const r = requireReserve(state, op.asset, "asset");
-  const amount = requireAmount(op.amount, "amount");
-  if (amount > r.cash) reject("INSUFFICIENT_LIQUIDITY", `reserve ${r.asset} has ${r.cash} available, borrows ${amount}`);
-  const debtIndex = normalizedDebt(state, r);
-  if (r.borrowCap !== 0n && rayMul(r.scaledDebt, debtIndex) + amount > r.borrowCap) {
-    reject("CAP_EXCEEDED", `borrow of ${amount} would exceed the ${r.asset} borrow cap ${r.borrowCap}`);
-  }
-  const scaled = rayDiv(amount, debtIndex);
-  if (scaled === 0n) reject("INVALID_AMOUNT", "amount is below one scaled unit (Aave INVALID_MINT_AMOUNT)");
-  const before = accountData(state, account.id);
-  if (before.totalCollateralBase === 0n) reject("HEALTH_FACTOR_TOO_LOW", `${account.id} has no collateral`);
-  if (before.healthFactorRay < HEALTH_FACTOR_LIQUIDATION_THRESHOLD_RAY) {
-    reject("HEALTH_FACTOR_TOO_LOW", `${account.id} has health factor ${formatRay(before.healthFactorRay)} < 1`);
-  }
-  const price = priceOf(state, r.asset);
-  const amountBase = (price * amount) / 10n ** BigInt(r.decimals);
-  if (before.avgLtv === 0n) reject("HEALTH_FACTOR_TOO_LOW", `${account.id}'s collateral has LTV 0`);
-  const collateralNeeded = percentDiv(before.totalDebtBase + amountBase, before.avgLtv);
-  if (collateralNeeded > before.totalCollateralBase) {
-    reject("HEALTH_FACTOR_TOO_LOW", `borrow needs ${collateralNeeded} of collateral (base units), ${account.id} has ${before.totalCollateralBase} (LTV)`);
-  }
-  const held = r.debts.get(account.id) ?? 0n;
-  r.debts.set(account.id, held + scaled);
-  const after = safeAccountData(state, account.id);
-  restoreScaled(r.debts, account.id, held);
-  if (after instanceof Error) throw after.rejection;
-  if (after.healthFactorRay < HEALTH_FACTOR_LIQUIDATION_THRESHOLD_RAY) {
-    reject("HEALTH_FACTOR_TOO_LOW", `borrow would leave ${account.id} with health factor ${formatRay(after.healthFactorRay)} < 1`);
-  }
-
-  updateState(state, r);
-  addScaled(r.debts, account.id, scaled);
-  r.scaledDebt += scaled;
-  r.cash -= amount;
-  credit(state, account, r.asset, amount);
-  updateInterestRates(state, r);
-  return { status: "accepted", asset: r.asset, amount, balance: rayMul(r.debts.get(account.id) ?? 0n, r.variableBorrowIndex) };
-}
-
-/**
- * `repay`: BorrowLogic.executeRepay. Pays `min(amount, debt)` of `onBehalfOf`'s (default: the payer's)
- * debt out of the payer's free balance; paying the whole debt burns the whole scaled debt.
- */
-export function applyRepay(state: EngineState, op: RepayOp): Accepted<LendingResult> {
-  const payer = requireAccount(state, op.account, "account");
-  const borrower = op.onBehalfOf === undefined ? payer : requireAccount(state, op.onBehalfOf, "onBehalfOf");
-  const r = requireReserve(state, op.asset, "asset");
-  const amount = requireAmount(op.amount, "amount");
-  const debtIndex = normalizedDebt(state, r);
-  const held = r.debts.get(borrower.id) ?? 0n;
-  const debt = rayMul(held, debtIndex);
-  if (debt === 0n) reject("INVALID_OP", `${borrower.id} has no ${r.asset} debt (Aave NO_DEBT_OF_SELECTED_TYPE)`);
-  const paid = minBig(amount, debt);
-  requireFree(payer, r.asset, paid);
-  const scaled = paid === debt ? held : minBig(rayDiv(paid, debtIndex), held);
-
-  updateState(state, r);
-  debit(state, payer, r.asset, paid);
-  r.cash += paid;
-  addScaled(r.debts, borrower.id, -scaled);
-  r.scaledDebt -= scaled;
-  updateInterestRates(state, r);
-  return { status: "accepted", asset: r.asset, amount: paid, balance: rayMul(r.debts.get(borrower.id) ?? 0n, r.variableBorrowIndex) };
 }
 
 export interface LiquidationResult {
@@ -526,114 +320,6 @@ export interface LiquidationResult {
   closeFactor: bigint;
   /** The user's health factor before, ray. */
   healthFactorRay: bigint;
-}
-
-/**
- * `liquidate`: LiquidationLogic.executeLiquidationCall (v3.0). The user's HF must be < 1
- * (NOT_LIQUIDATABLE otherwise). At most `closeFactor · debt` is repaid: 50%, or 100% when HF < 0.95.
- * Collateral seized = `(debtPrice · debtToCover · collateralUnit) / (collateralPrice · debtUnit)`
- * `.percentMul(liquidationBonus)` (rounded down, then half up), capped by the user's collateral (then
- * the debt covered is recomputed with `percentDiv`); the protocol takes
- * `(seized − seized.percentDiv(bonus)).percentMul(liquidationProtocolFee)` of it as treasury supply.
- * The liquidator pays the debt out of its free balance and receives the collateral as underlying (or,
- * with `receiveAToken`, as supply balance). Only the Liquidator role, unless the debt reserve was
- * created with `permissionlessLiquidation`.
- */
-export function applyLiquidate(state: EngineState, op: LiquidateOp): Accepted<LiquidationResult> {
-  const liquidator = requireAccount(state, op.account, "account");
-  const user = requireAccount(state, op.user, "user");
-  const debtR = requireReserve(state, op.debtAsset, "debtAsset");
-  const colR = requireReserve(state, op.collateralAsset, "collateralAsset");
-  const debtToCover = requireAmount(op.debtToCover, "debtToCover");
-  const receiveAToken = optionalBoolean(op.receiveAToken, "receiveAToken");
-  if (!debtR.permissionlessLiquidation && (liquidator.roles & Role.Liquidator) === 0) {
-    reject("NOT_PERMITTED", `${liquidator.id} has no Liquidator role`);
-  }
-  if (liquidator.id === user.id) reject("NOT_PERMITTED", "an account cannot liquidate itself");
-  const data = accountData(state, user.id);
-  if (data.healthFactorRay >= HEALTH_FACTOR_LIQUIDATION_THRESHOLD_RAY) {
-    reject("NOT_LIQUIDATABLE", `${user.id} has health factor ${formatRay(data.healthFactorRay)} ≥ 1`);
-  }
-  const debtIndex = normalizedDebt(state, debtR);
-  const userDebt = rayMul(debtR.debts.get(user.id) ?? 0n, debtIndex);
-  if (userDebt === 0n) reject("NOT_LIQUIDATABLE", `${user.id} has no ${debtR.asset} debt`);
-  const colIncome = normalizedIncome(state, colR);
-  const userColScaled = colR.supplies.get(user.id) ?? 0n;
-  const userCollateral = rayMul(userColScaled, colIncome);
-  if (userCollateral === 0n || colR.liquidationThreshold === 0n) reject("NOT_LIQUIDATABLE", `${user.id} has no ${colR.asset} collateral`);
-
-  // _calculateDebt
-  const closeFactor = data.healthFactorRay > CLOSE_FACTOR_HF_THRESHOLD_RAY ? DEFAULT_LIQUIDATION_CLOSE_FACTOR : MAX_LIQUIDATION_CLOSE_FACTOR;
-  const maxLiquidatable = percentMul(userDebt, closeFactor);
-  const actualDebtToLiquidate = minBig(debtToCover, maxLiquidatable);
-  // _calculateAvailableCollateralToLiquidate
-  const colPrice = priceOf(state, colR.asset);
-  const debtPrice = priceOf(state, debtR.asset);
-  const colUnit = 10n ** BigInt(colR.decimals);
-  const debtUnit = 10n ** BigInt(debtR.decimals);
-  const baseCollateral = (debtPrice * actualDebtToLiquidate * colUnit) / (colPrice * debtUnit);
-  const maxCollateralToLiquidate = percentMul(baseCollateral, colR.liquidationBonus);
-  let collateralAmount: bigint;
-  let debtAmountNeeded: bigint;
-  if (maxCollateralToLiquidate > userCollateral) {
-    collateralAmount = userCollateral;
-    debtAmountNeeded = percentDiv((colPrice * collateralAmount * debtUnit) / (debtPrice * colUnit), colR.liquidationBonus);
-  } else {
-    collateralAmount = maxCollateralToLiquidate;
-    debtAmountNeeded = actualDebtToLiquidate;
-  }
-  let protocolFee = 0n;
-  if (colR.liquidationProtocolFee !== 0n) {
-    const bonusCollateral = collateralAmount - percentDiv(collateralAmount, colR.liquidationBonus);
-    protocolFee = percentMul(bonusCollateral, colR.liquidationProtocolFee);
-  }
-  const toLiquidator = collateralAmount - protocolFee;
-  if (debtAmountNeeded === 0n || collateralAmount === 0n) reject("NOT_LIQUIDATABLE", "nothing to liquidate at these amounts");
-  requireFree(liquidator, debtR.asset, debtAmountNeeded);
-  const sameReserve = colR === debtR;
-  if (!receiveAToken && toLiquidator > colR.cash + (sameReserve ? debtAmountNeeded : 0n)) {
-    reject("INSUFFICIENT_LIQUIDITY", `reserve ${colR.asset} has ${colR.cash} available, the liquidator would receive ${toLiquidator}`);
-  }
-
-  // Effects. Debt reserve first (as Aave), then collateral.
-  updateState(state, debtR);
-  const heldDebt = debtR.debts.get(user.id) ?? 0n;
-  const debtNow = rayMul(heldDebt, debtR.variableBorrowIndex);
-  const debtScaled = debtAmountNeeded >= debtNow ? heldDebt : minBig(rayDiv(debtAmountNeeded, debtR.variableBorrowIndex), heldDebt);
-  debit(state, liquidator, debtR.asset, debtAmountNeeded);
-  debtR.cash += debtAmountNeeded;
-  addScaled(debtR.debts, user.id, -debtScaled);
-  debtR.scaledDebt -= debtScaled;
-  updateInterestRates(state, debtR);
-
-  updateState(state, colR);
-  const heldCol = colR.supplies.get(user.id) ?? 0n;
-  const colNow = rayMul(heldCol, colR.liquidityIndex);
-  const seizedScaled = collateralAmount >= colNow ? heldCol : minBig(rayDiv(collateralAmount, colR.liquidityIndex), heldCol);
-  const feeScaled = minBig(rayDiv(protocolFee, colR.liquidityIndex), seizedScaled);
-  const liquidatorScaled = seizedScaled - feeScaled;
-  addScaled(colR.supplies, user.id, -seizedScaled);
-  colR.treasuryScaled += feeScaled;
-  if (receiveAToken) {
-    // User → liquidator and treasury: Σ scaled supply unchanged.
-    addScaled(colR.supplies, liquidator.id, liquidatorScaled);
-  } else {
-    colR.scaledSupply -= liquidatorScaled;
-    colR.cash -= toLiquidator;
-    credit(state, liquidator, colR.asset, toLiquidator);
-  }
-  updateInterestRates(state, colR);
-  return {
-    status: "accepted",
-    user: user.id,
-    debtAsset: debtR.asset,
-    collateralAsset: colR.asset,
-    debtRepaid: debtAmountNeeded,
-    collateralSeized: toLiquidator,
-    protocolFee,
-    closeFactor,
-    healthFactorRay: data.healthFactorRay,
-  };
 }
 
 /* ───────────────────────────── queries and exit ───────────────────────────── */
@@ -819,33 +505,35 @@ export function encodeReserve(r: Reserve): string {
 
 /* ───────────────────────────── helpers ───────────────────────────── */
 
-function hasDebt(state: EngineState, id: string): boolean {
+export function hasDebt(state: EngineState, id: string): boolean {
   for (const r of state.lending.reserves.values()) if ((r.debts.get(id) ?? 0n) !== 0n) return true;
   return false;
 }
 
 /** accountData, returning a thrown Rejection instead of throwing (so a trial mutation can be undone). */
-function safeAccountData(state: EngineState, id: string): AccountData | RejectionBox {
+export function safeAccountData(state: EngineState, id: string): AccountData | RejectionBox {
   try {
     return accountData(state, id);
   } catch (error) {
     return new RejectionBox(error);
   }
 }
-class RejectionBox extends Error {
-  constructor(readonly rejection: unknown) {
-    super("rejection");
-  }
+/**
+ * What {@link safeAccountData} caught, to be rethrown after the trial mutation is undone. A plain value,
+ * not an `Error`: the engine's reject path captures no stack.
+ */
+export class RejectionBox {
+  constructor(readonly rejection: unknown) {}
 }
 
-function addScaled(map: Map<string, bigint>, id: string, delta: bigint): void {
+export function addScaled(map: Map<string, bigint>, id: string, delta: bigint): void {
   const next = (map.get(id) ?? 0n) + delta;
   if (next < 0n) invariant(false, `scaled balance of ${id} would go negative`);
   if (next === 0n) map.delete(id);
   else map.set(id, next);
 }
 
-function restoreScaled(map: Map<string, bigint>, id: string, value: bigint): void {
+export function restoreScaled(map: Map<string, bigint>, id: string, value: bigint): void {
   if (value === 0n) map.delete(id);
   else map.set(id, value);
 }
@@ -854,7 +542,7 @@ function ceilDivBig(a: bigint, b: bigint): bigint {
   return a === 0n ? 0n : (a - 1n) / b + 1n;
 }
 
-function minBig(a: bigint, b: bigint): bigint {
+export function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 

@@ -3,15 +3,14 @@
  * canonical text encoding the state root hashes. Matching lives in `matching.ts`, the data structure
  * in `book.ts`.
  *
- * Units (see {@link CreateMarketOp}): one lot = `lotSize` base units of `base`; one tick = `tickSize`
+ * Units (see `createMarket`, `ops/createMarket.ts`): one lot = `lotSize` base units of `base`; one tick = `tickSize`
  * base units of `quote` per lot; an order of `lots` at `priceTicks` is worth `lots × priceTicks ×
  * tickSize` quote base units.
  */
 import { reject } from "../errors.js";
-import type { CreateMarketOp, Side } from "../ops.js";
-import type { Accepted } from "../results.js";
+import type { Side } from "../ops.js";
 import type { Account, EngineState } from "../state.js";
-import { requireAmount, requireId, requireInt, requireToken } from "../validate.js";
+import { requireId } from "../validate.js";
 import { createHash } from "node:crypto";
 import { BookSide, type Level, type Order } from "./book.js";
 
@@ -98,23 +97,6 @@ export function newMarket(c: {
     orders: new Map(),
     ordersPerAccount: new Map(),
   };
-}
-
-export function applyCreateMarket(state: EngineState, op: CreateMarketOp): Accepted<{ market: string }> {
-  const id = requireId(op.market, "market");
-  const base = requireToken(state, op.base, "base");
-  const quote = requireToken(state, op.quote, "quote");
-  if (base.symbol === quote.symbol) reject("INVALID_OP", "base and quote must be different tokens");
-  const lotSize = requireAmount(op.lotSize, "lotSize");
-  const tickSize = requireAmount(op.tickSize, "tickSize");
-  const makerFeePpm = BigInt(requireInt(op.makerFeePpm, "makerFeePpm", 0, MAX_FEE_PPM));
-  const takerFeePpm = BigInt(requireInt(op.takerFeePpm, "takerFeePpm", 0, MAX_FEE_PPM));
-  if (state.markets.has(id)) reject("ALREADY_EXISTS", `market ${id} already exists`);
-
-  const market = newMarket({ id, base: base.symbol, quote: quote.symbol, lotSize, tickSize, makerFeePpm, takerFeePpm });
-  state.markets.set(id, market);
-  state.dirtyMarkets.add(market);
-  return { status: "accepted", market: id };
 }
 
 /**

@@ -30,8 +30,8 @@
 import { invariant, reject } from "../errors.js";
 import { collectFee, credit, debit, release, reserve, spendReserved } from "../ledger.js";
 import { feeUp } from "../math.js";
-import type { CancelOrderOp, MarketOrderOp, PlaceOrderOp, SelfTradePrevention, TimeInForce } from "../ops.js";
-import type { Accepted, CancelResult, OrderResult, OrderStatus } from "../results.js";
+import type { MarketOrderOp, PlaceOrderOp, SelfTradePrevention, TimeInForce } from "../ops.js";
+import type { Accepted, OrderResult, OrderStatus } from "../results.js";
 import { TRADING_ROLES } from "../roles.js";
 import type { Account, EngineState } from "../state.js";
 import { optionalBoolean, requireActor, requireFree, requireInt, requireOneOf } from "../validate.js";
@@ -61,7 +61,7 @@ const TIME_IN_FORCE: readonly TimeInForce[] = ["GTC", "IOC", "FOK"];
 const STP_MODES: readonly SelfTradePrevention[] = ["cancelTaker", "cancelMaker", "cancelBoth"];
 
 /** The acting account: exists and may trade. Fast path for a known id (validated at creation). */
-function requireTrader(state: EngineState, value: unknown): Account {
+export function requireTrader(state: EngineState, value: unknown): Account {
   const account = typeof value === "string" ? state.accounts.get(value) : undefined;
   if (account !== undefined && (account.roles & TRADING_ROLES) !== 0) return account;
   return requireActor(state, value, "account", TRADING_ROLES, "trade");
@@ -181,41 +181,6 @@ export function applyMarketOrder(state: EngineState, op: MarketOrderOp): PlacedO
   result.cancelledLots = remaining;
   result.orderStatus = statusOf(result, lots);
   return result;
-}
-
-/**
- * Handler of `cancelOrder`: removes resting order `orderId` (releasing all it still reserves), or with
- * `lots` reduces it by that many lots keeping its place in the queue (releasing `lots × perLot`).
- * Reducing it to 0 lots is a full cancel.
- *
- * Shape: `{account, market, orderId, lots?}`; returns {@link CancelResult}.
- *
- * Rejects: actor errors, UNKNOWN_MARKET, UNKNOWN_ORDER (not resting in this market; malformed id),
- * NOT_PERMITTED (somebody else's order), INVALID_SIZE (`lots` not in 1..remaining).
- */
-export function applyCancelOrder(state: EngineState, op: CancelOrderOp): Accepted<CancelResult> {
-  const account = requireTrader(state, op.account);
-  const market = requireMarket(state, op.market);
-  const order = typeof op.orderId === "number" ? market.orders.get(op.orderId) : undefined;
-  if (order === undefined) return reject("UNKNOWN_ORDER", `no resting order ${String(op.orderId)} in ${market.id}`);
-  if (order.account !== account) reject("NOT_PERMITTED", `order ${order.id} belongs to another account`);
-  const lots = op.lots === undefined ? order.lots : requireInt(op.lots, "lots", 1, order.lots, "INVALID_SIZE");
-
-  // ── no rejection below this line ──
-  state.dirtyMarkets.add(market);
-  if (lots === order.lots) {
-    removeResting(state, market, order);
-    return { status: "accepted", orderId: order.id, cancelledLots: lots, remainingLots: 0 };
-  }
-  const freed = BigInt(lots) * order.level.perLot;
-  order.lots -= lots;
-  order.level.totalLots -= lots;
-  order.reserved -= freed;
-  touchLevel(order.level);
-  // Perp orders reserve nothing (perLot 0): releasing 0 would write a zero balance entry.
-  if (freed > 0n) release(state, order.account, order.side === "buy" ? market.quote : market.base, freed);
-  if (order.reserved < BigInt(order.lots) * order.level.perLot) reservationBroken(order);
-  return { status: "accepted", orderId: order.id, cancelledLots: lots, remainingLots: order.lots };
 }
 
 /* ───────────────────────────── internals ───────────────────────────── */
@@ -347,7 +312,7 @@ function match(
  * negative) failed: an engine bug. Checked inline, with the message built only on failure, because
  * it runs on every fill.
  */
-function reservationBroken(order: Order): never {
+export function reservationBroken(order: Order): never {
   invariant(false, `order ${order.id}: reservation ${order.reserved} below its ${order.lots} remaining lots`);
 }
 

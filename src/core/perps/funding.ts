@@ -25,16 +25,9 @@
  * amounts sum to 0 and the floored ones to −r with 0 ≤ r < (number of positions); that remainder r
  * goes to the insurance fund. Nothing is created: Σ received + r = Σ paid, exactly.
  */
-import { invariant, reject } from "../errors.js";
 import { PPM } from "../math.js";
 import type { BookSide } from "../orderbook/book.js";
-import type { Accepted } from "../results.js";
-import type { EngineState } from "../state.js";
-import { floorDiv, type Frac } from "./margin.js";
-import { addInsurance, addQuote, markMarket } from "./market.js";
-import type { SettleFundingOp, UpdateFundingRateOp } from "./ops.js";
-import { requirePerpMarket } from "./orders.js";
-import { indexPrice, indexTicks } from "./price.js";
+import { type Frac } from "./margin.js";
 import type { PerpMarket } from "./state.js";
 
 /** dYdX `funding-sample` epoch: one premium sample per minute. */
@@ -57,36 +50,6 @@ export interface FundingSampleResult {
   samples: number;
 }
 
-/**
- * Handler of `updateFundingRate {market}`: records one premium sample.
- * Rejects: UNKNOWN_MARKET, FUNDING_NOT_DUE (< 60 s since the last sample), LIMIT_EXCEEDED
- * ({@link MAX_SAMPLES} unsettled samples), STALE_PRICE / UNKNOWN_PRICE.
- */
-export function applyUpdateFundingRate(state: EngineState, op: UpdateFundingRateOp): Accepted<FundingSampleResult> {
-  const market = requirePerpMarket(state, op.market);
-  if (market.lastSampleMs >= 0 && state.timeMs < market.lastSampleMs + FUNDING_SAMPLE_MS) {
-    reject("FUNDING_NOT_DUE", `${market.id}: next premium sample at ${market.lastSampleMs + FUNDING_SAMPLE_MS} ms, now ${state.timeMs}`);
-  }
-  if (market.samples.length >= MAX_SAMPLES) reject("LIMIT_EXCEEDED", `${market.id}: ${MAX_SAMPLES} samples unsettled; settleFunding first`);
-  const price = indexPrice(state, market);
-  const bid = impactPrice(market.book.bids, market.impactNotional);
-  const ask = impactPrice(market.book.asks, market.impactNotional);
-  const raw = premiumTerm(bid, price, true) - premiumTerm(ask, price, false);
-  const premiumPpm = clamp(raw, market.premiumClampPpm);
-
-  market.samples.push(premiumPpm);
-  market.lastSampleMs = state.timeMs;
-  markMarket(state.perps, market);
-  return {
-    status: "accepted",
-    premiumPpm,
-    impactBidTicks: bid === undefined ? null : Number((bid.num / bid.den) / market.tickSize),
-    impactAskTicks: ask === undefined ? null : Number((ask.num / ask.den) / market.tickSize),
-    indexTicks: indexTicks(market, price),
-    samples: market.samples.length,
-  };
-}
-
 export interface FundingPayment {
   account: string;
   /** Position, lots. */
@@ -104,45 +67,6 @@ export interface FundingSettlementResult {
   received: bigint;
   toInsuranceFund: bigint;
   payments: FundingPayment[];
-}
-
-/**
- * Handler of `settleFunding {market}`: pays one period's funding (module doc).
- * Rejects: UNKNOWN_MARKET, FUNDING_NOT_DUE (< 1 hour since the period began), STALE_PRICE /
- * UNKNOWN_PRICE (only when there are positions to pay).
- */
-export function applySettleFunding(state: EngineState, op: SettleFundingOp): Accepted<FundingSettlementResult> {
-  const market = requirePerpMarket(state, op.market);
-  if (state.timeMs < market.lastFundingMs + FUNDING_PERIOD_MS) {
-    reject("FUNDING_NOT_DUE", `${market.id}: funding is due at ${market.lastFundingMs + FUNDING_PERIOD_MS} ms, now ${state.timeMs}`);
-  }
-  const price = market.positions.size > 0 ? indexPrice(state, market) : undefined;
-
-  const rate = fundingRate(market);
-  const payments: FundingPayment[] = [];
-  let paid = 0n;
-  let received = 0n;
-  if (price !== undefined && rate !== 0n) {
-    const den = price.den * PPM * PERIODS_PER_RATE;
-    const holders = [...market.positions].sort(([a], [b]) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const [account, lots] of holders) {
-      const amount = floorDiv(-BigInt(lots) * price.num * rate, den);
-      if (amount < 0n) paid -= amount;
-      else received += amount;
-      payments.push({ account: account.id, lots, amount });
-    }
-  }
-  const remainder = paid - received;
-  invariant(remainder >= 0n, "funding would create funds"); // Σ S = 0 ⇒ Σ exact amounts = 0 ⇒ Σ floors ≤ 0
-
-  for (const p of payments) addQuote(state.perps, state.perps.accounts.get(p.account)!, market.quote, p.amount);
-  if (remainder > 0n) addInsurance(state.perps, market.quote, remainder);
-  const samples = market.samples.length;
-  market.samples = [];
-  market.lastFundingMs = state.timeMs;
-  market.lastFundingRatePpm = rate;
-  markMarket(state.perps, market);
-  return { status: "accepted", fundingRatePpm: rate, samples, paid, received, toInsuranceFund: remainder, payments };
 }
 
 /** The period's 8-hour rate: mean of the samples (toward zero), clamped. */
@@ -176,7 +100,7 @@ export function impactPrice(side: BookSide, notional: bigint): Frac | undefined 
 }
 
 /** max(0, impactBid − P)/P (bid) or max(0, P − impactAsk)/P (ask), ppm, floored; 0 without an impact price. */
-function premiumTerm(impact: Frac | undefined, price: Frac, isBid: boolean): bigint {
+export function premiumTerm(impact: Frac | undefined, price: Frac, isBid: boolean): bigint {
   if (impact === undefined) return 0n;
   // impact/P − 1 = (impact.num · P.den − impact.den · P.num) / (impact.den · P.num)
   const diff = impact.num * price.den - impact.den * price.num;
@@ -185,6 +109,6 @@ function premiumTerm(impact: Frac | undefined, price: Frac, isBid: boolean): big
   return (signed * PPM) / (impact.den * price.num);
 }
 
-function clamp(x: bigint, bound: bigint): bigint {
+export function clamp(x: bigint, bound: bigint): bigint {
   return x > bound ? bound : x < -bound ? -bound : x;
 }

@@ -15,18 +15,8 @@
  * Perp orders reserve nothing (dYdX checks collateral when an order is placed and again when it
  * matches), so their `reserved` is 0; `perps/orders.ts` matches them and settles fills into positions.
  */
-import { invariant, reject } from "../errors.js";
-import { credit, debit } from "../ledger.js";
-import { PPM } from "../math.js";
-import { PRICE_UNIT } from "../oracle.js";
-import { MAX_FEE_PPM, newMarket } from "../orderbook/market.js";
-import type { Accepted } from "../results.js";
-import { TRADING_ROLES } from "../roles.js";
-import type { Account, EngineState } from "../state.js";
-import { requireAccount, requireActor, requireAmount, requireFree, requireId, requireInt, requireToken } from "../validate.js";
-import { marginOf } from "./margin.js";
-import type { CreatePerpMarketOp, DepositMarginOp, FundInsuranceOp, WithdrawMarginOp } from "./ops.js";
-import { priceCache } from "./price.js";
+import { invariant } from "../errors.js";
+import type { Account } from "../state.js";
 import type { PerpAccount, PerpMarket, PerpsState } from "./state.js";
 
 /** Most perp markets. */
@@ -41,141 +31,11 @@ export const IMPACT_NOTIONAL_WHOLE_QUOTE = 500n;
 export const PREMIUM_CLAMP_FACTOR = 60n;
 export const FUNDING_CLAMP_FACTOR = 6n;
 
-/**
- * Handler of `createPerpMarket`.
- *
- * Rejects: INVALID_ID, UNKNOWN_TOKEN (quote), INVALID_OP (decimals, ppm fields out of range, MMF > IMF,
- * maxLeverage), INVALID_AMOUNT (lotSize, tickSize, impactNotional), ALREADY_EXISTS (id taken by a spot
- * or perp market), LIMIT_EXCEEDED.
- */
-export function applyCreatePerpMarket(state: EngineState, op: CreatePerpMarketOp): Accepted<{ market: string }> {
-  const id = requireId(op.market, "market");
-  const quote = requireToken(state, op.quote, "quote");
-  const asset = requireId(op.asset, "asset");
-  const assetDecimals = requireInt(op.assetDecimals, "assetDecimals", 0, 36);
-  const lotSize = requireAmount(op.lotSize, "lotSize");
-  const tickSize = requireAmount(op.tickSize, "tickSize");
-  const imfPpm = BigInt(requireInt(op.imfPpm, "imfPpm", 1, 1_000_000));
-  const mmfPpm = BigInt(requireInt(op.mmfPpm, "mmfPpm", 1, Number(imfPpm)));
-  const maxLeverage = requireInt(op.maxLeverage, "maxLeverage", 1, MAX_LEVERAGE);
-  const makerFeePpm = BigInt(requireInt(op.makerFeePpm, "makerFeePpm", 0, MAX_FEE_PPM));
-  const takerFeePpm = BigInt(requireInt(op.takerFeePpm, "takerFeePpm", 0, MAX_FEE_PPM));
-  const liquidationFeePpm = BigInt(
-    op.liquidationFeePpm === undefined ? DEFAULT_LIQUIDATION_FEE_PPM : requireInt(op.liquidationFeePpm, "liquidationFeePpm", 0, 1_000_000),
-  );
-  const impactNotional =
-    op.impactNotional === undefined
-      ? (IMPACT_NOTIONAL_WHOLE_QUOTE * 10n ** BigInt(quote.decimals) * PPM) / imfPpm
-      : requireAmount(op.impactNotional, "impactNotional");
-  if (state.markets.has(id)) reject("ALREADY_EXISTS", `market ${id} already exists`);
-  if (state.perps.markets.size >= MAX_PERP_MARKETS) reject("LIMIT_EXCEEDED", `at most ${MAX_PERP_MARKETS} perp markets`);
-
-  const leverageImf = (PPM + BigInt(maxLeverage) - 1n) / BigInt(maxLeverage); // ⌈1e6 / maxLeverage⌉
-  const scaleNum = lotSize * 10n ** BigInt(quote.decimals);
-  const scaleDen = 10n ** BigInt(assetDecimals) * PRICE_UNIT;
-  const g = gcd(scaleNum, scaleDen);
-  const book = newMarket({ id, base: asset, quote: quote.symbol, lotSize, tickSize, makerFeePpm, takerFeePpm });
-  const market: PerpMarket = {
-    id,
-    quote: quote.symbol,
-    asset,
-    lotSize,
-    assetDecimals,
-    priceScaleNum: scaleNum / g,
-    priceScaleDen: scaleDen / g,
-    tickSize,
-    imfPpm,
-    mmfPpm,
-    maxLeverage,
-    effectiveImfPpm: imfPpm > leverageImf ? imfPpm : leverageImf,
-    liquidationFeePpm,
-    impactNotional,
-    premiumClampPpm: PREMIUM_CLAMP_FACTOR * (imfPpm - mmfPpm),
-    fundingClampPpm: FUNDING_CLAMP_FACTOR * (imfPpm - mmfPpm),
-    book,
-    positions: new Map(),
-    samples: [],
-    lastSampleMs: -1,
-    lastFundingMs: state.timeMs,
-    lastFundingRatePpm: 0n,
-    openInterestLots: 0,
-  };
-  state.markets.set(id, book);
-  state.dirtyMarkets.add(book);
-  state.perps.markets.set(id, market);
-  markMarket(state.perps, market);
-  return { status: "accepted", market: id };
-}
-
 export interface MarginResult {
   /** The account's quote balance Q in the token after the op. */
   quoteBalance: bigint;
   /** Its free balance of the token after the op. */
   balance: bigint;
-}
-
-/**
- * Handler of `depositMargin`: free balance → perp collateral. Trading roles only.
- * Rejects: actor errors, UNKNOWN_TOKEN, INVALID_AMOUNT, INSUFFICIENT_BALANCE.
- */
-export function applyDepositMargin(state: EngineState, op: DepositMarginOp): Accepted<MarginResult> {
-  const account = requireActor(state, op.account, "account", TRADING_ROLES, "trade perpetuals");
-  const token = requireToken(state, op.token, "token").symbol;
-  const amount = requireAmount(op.amount, "amount");
-  requireFree(account, token, amount);
-
-  debit(state, account, token, amount);
-  const pa = perpAccountFor(state.perps, account);
-  addQuote(state.perps, pa, token, amount);
-  addVault(state.perps, token, amount);
-  return { status: "accepted", quoteBalance: pa.quote.get(token) ?? 0n, balance: account.free.get(token) ?? 0n };
-}
-
-/**
- * Handler of `withdrawMargin`: perp collateral → free balance. Any account may withdraw its own
- * collateral (as `withdraw`), but free collateral after it must stay ≥ 0 (dYdX: a withdrawal may not
- * leave the subaccount under its initial margin). Unrealized profit is withdrawable (Q may go
- * negative, covered by the position's value).
- *
- * Rejects: UNKNOWN_ACCOUNT, UNKNOWN_TOKEN, INVALID_AMOUNT, STALE_PRICE/UNKNOWN_PRICE (an open position's
- * index price is needed), INSUFFICIENT_MARGIN (free collateral would go negative).
- */
-export function applyWithdrawMargin(state: EngineState, op: WithdrawMarginOp): Accepted<MarginResult> {
-  const account = requireAccount(state, op.account, "account");
-  const token = requireToken(state, op.token, "token").symbol;
-  const amount = requireAmount(op.amount, "amount");
-  const pa = state.perps.accounts.get(account.id);
-  const prices = priceCache(state);
-  const before = marginOf(state.perps, pa, token, prices);
-  if (before === undefined) {
-    reject("STALE_PRICE", `${account.id}: an index price of an open ${token} position is unavailable`);
-  }
-  if (before.freeCollateral < amount) {
-    reject("INSUFFICIENT_MARGIN", `${account.id} has ${before.freeCollateral} ${token} free collateral, withdrawal needs ${amount}`);
-  }
-  invariant((state.perps.vault.get(token) ?? 0n) >= amount, "perp vault below an account's free collateral");
-
-  addQuote(state.perps, pa!, token, -amount);
-  addVault(state.perps, token, -amount);
-  credit(state, account, token, amount);
-  return { status: "accepted", quoteBalance: pa!.quote.get(token) ?? 0n, balance: account.free.get(token) ?? 0n };
-}
-
-/**
- * Handler of `fundInsurance`: free balance → insurance fund (dYdX: governance funds it from the
- * community treasury). Any account may donate. Rejects: actor errors, UNKNOWN_TOKEN, INVALID_AMOUNT,
- * INSUFFICIENT_BALANCE.
- */
-export function applyFundInsurance(state: EngineState, op: FundInsuranceOp): Accepted<{ insuranceFund: bigint }> {
-  const account = requireAccount(state, op.account, "account");
-  const token = requireToken(state, op.token, "token").symbol;
-  const amount = requireAmount(op.amount, "amount");
-  requireFree(account, token, amount);
-
-  debit(state, account, token, amount);
-  addInsurance(state.perps, token, amount);
-  addVault(state.perps, token, amount);
-  return { status: "accepted", insuranceFund: state.perps.insurance.get(token) ?? 0n };
 }
 
 /* ───────────────────────────── ledger primitives (no validation) ───────────────────────────── */
@@ -258,7 +118,7 @@ export function encodePerpsLeaf(perps: PerpsState, key: string): string | undefi
   return pa === undefined ? undefined : encodeMap(pa.quote);
 }
 
-function gcd(a: bigint, b: bigint): bigint {
+export function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }

@@ -36,7 +36,6 @@ import type { Account, EngineState } from "../state.js";
 import { optionalBoolean, requireActor, requireInt, requireOneOf } from "../validate.js";
 import { ceilDivSigned, tradeCheck, type PriceLookup } from "./margin.js";
 import { addQuote, addVault, perpAccountFor, setPosition } from "./market.js";
-import type { ClosePositionOp, OpenPositionOp } from "./ops.js";
 import { indexPrice, priceCache } from "./price.js";
 import type { PerpAccount, PerpMarket } from "./state.js";
 
@@ -97,39 +96,8 @@ export function applyPerpMarketOrder(state: EngineState, op: MarketOrderOp): Acc
   return perpOrder(state, { account, market, isBuy, limitTicks, lots, tif: "IOC", postOnly: false, stp });
 }
 
-/**
- * `openPosition {account, market, side, lots, [worstPriceTicks], [selfTradePrevention]}`: IOC.
- * Rejects: as `placeOrder`; UNKNOWN_MARKET if `market` is not a perp market.
- */
-export function applyOpenPosition(state: EngineState, op: OpenPositionOp): Accepted<PerpOrderResult> {
-  const account = requireActor(state, op.account, "account", TRADING_ROLES, "trade");
-  const market = requirePerpMarket(state, op.market);
-  const isBuy = requireSide(op.side);
-  const lots = requireInt(op.lots, "lots", 1, MAX_LOTS, "INVALID_SIZE");
-  const limitTicks = worstPrice(state, market, isBuy, op.worstPriceTicks);
-  const stp = requireStp(op.selfTradePrevention);
-  return perpOrder(state, { account, market, isBuy, limitTicks, lots, tif: "IOC", postOnly: false, stp });
-}
-
-/**
- * `closePosition {account, market, [worstPriceTicks], [selfTradePrevention]}`: IOC for the whole
- * position on the other side. Rejects: as `openPosition`; INVALID_OP when there is no position.
- */
-export function applyClosePosition(state: EngineState, op: ClosePositionOp): Accepted<PerpOrderResult> {
-  const account = requireActor(state, op.account, "account", TRADING_ROLES, "trade");
-  const market = requirePerpMarket(state, op.market);
-  const position = market.positions.get(account) ?? 0;
-  if (position === 0) reject("INVALID_OP", `${account.id} has no position in ${market.id}`);
-  const isBuy = position < 0;
-  const lots = Math.abs(position);
-  if (lots > MAX_LOTS) reject("INVALID_SIZE", `position of ${lots} lots is above the order limit ${MAX_LOTS}; close it in parts`);
-  const limitTicks = worstPrice(state, market, isBuy, op.worstPriceTicks);
-  const stp = requireStp(op.selfTradePrevention);
-  return perpOrder(state, { account, market, isBuy, limitTicks, lots, tif: "IOC", postOnly: false, stp });
-}
-
 /** Validates the margin, crossing and limits of an order, then matches it (and rests a GTC remainder). */
-function perpOrder(state: EngineState, o: OrderSpec): Accepted<PerpOrderResult> {
+export function perpOrder(state: EngineState, o: OrderSpec): Accepted<PerpOrderResult> {
   const { account, market, isBuy, limitTicks, lots, tif, postOnly, stp } = o;
   const book = market.book;
   const prices = priceCache(state, market, indexPrice(state, market)); // STALE_PRICE / UNKNOWN_PRICE first
@@ -297,18 +265,18 @@ export function requirePerpMarket(state: EngineState, value: unknown): PerpMarke
   return market;
 }
 
-function requireSide(value: unknown): boolean {
+export function requireSide(value: unknown): boolean {
   if (value === "buy") return true;
   if (value === "sell") return false;
   return reject("INVALID_OP", "side must be one of buy, sell");
 }
 
-function requireStp(value: unknown): SelfTradePrevention {
+export function requireStp(value: unknown): SelfTradePrevention {
   return value === undefined ? "cancelTaker" : requireOneOf(value, "selfTradePrevention", STP_MODES);
 }
 
 /** `worstPriceTicks`, or the index price ± {@link DEFAULT_SLIPPAGE_PPM} rounded outward to a tick. */
-function worstPrice(state: EngineState, market: PerpMarket, isBuy: boolean, given: unknown): number {
+export function worstPrice(state: EngineState, market: PerpMarket, isBuy: boolean, given: unknown): number {
   if (given !== undefined) return requireInt(given, "worstPriceTicks", 1, MAX_PRICE_TICKS, "INVALID_PRICE");
   const p = indexPrice(state, market);
   const den = p.den * market.tickSize * PPM;
