@@ -198,6 +198,10 @@ describe("NodeStore (lmdb, real files)", () => {
     expect(again.isDepositCredited(2n)).toBe(false);
     expect(again.snapshot()).toEqual({ height: 5, bytes: new Uint8Array([1, 2, 3]) });
     expect(again.sizeBytes()).toBeGreaterThan(0);
+    again.setFinalSummary({ height: 4, stateRoot: "0xaa", finalOps: 9 });
     again.close();
+    // read-only inspection (what `status` of a stopped or running node reads)
+    const summary = NodeStore.inspect(dir);
+    expect(summary).toMatchObject({ channelId: CHANNEL_ID, participant: ME, height: null, finalOps: 9, lastSeq: 0, batches: 0 });
   });
 });

@@ -264,6 +264,7 @@ export class Node {
       this.recountFinal();
       cp.onDecide((v) => {
         this.recountFinal();
+        store.setFinalSummary({ height: v.height, stateRoot: v.stateRoot, finalOps: this.finalOps_ });
         this.emit("decided", v);
       });
       cp.onCheckpoint((cert) => {

@@ -109,6 +109,32 @@ export interface StoredSnapshot {
   bytes: Uint8Array;
 }
 
+/** The final state as the node last recorded it (advisory: recomputable from the WAL and batches). */
+export interface FinalSummary {
+  /** Height of the latest final checkpoint. */
+  height: number;
+  stateRoot: string;
+  /** Ops in final batches. */
+  finalOps: number;
+}
+
+/** What {@link NodeStore.inspect} reads from a store without opening it for writing. */
+export interface StoreSummary {
+  format: number;
+  channelId: Hex;
+  participant: Hex;
+  /** Latest decided height, null if none. */
+  height: number | null;
+  /** State root of the latest decision (null if none). */
+  stateRoot: string | null;
+  /** Ops final as of the node's last summary (0 if none recorded). */
+  finalOps: number;
+  /** Highest certified height, null if none. */
+  certifiedHeight: number | null;
+  lastSeq: number;
+  batches: number;
+}
+
 /** What a restarted node resumes from (see {@link NodeStore.load}). */
 export interface StoreContents {
   /** Delivered batches' bytes, in delivery order. */
@@ -124,6 +150,7 @@ const META_IDENTITY = "identity";
 const META_SEQ = "seq";
 const META_LAST_SIGNED = "lastSigned";
 const META_CURSOR = "chainCursor";
+const META_FINAL = "finalSummary";
 const SNAPSHOT_KEY = "snapshot";
 const LOCK_FILE = "node.lock";
 
@@ -204,6 +231,14 @@ function decodeWal(bytes: Uint8Array, what: string): CheckpointWalEntry {
   throw new StoreError("STORE_CORRUPT", `store record ${what} is not a WAL entry`);
 }
 
+function readFinalSummary(meta: Database<Uint8Array, string>): FinalSummary | undefined {
+  const raw = meta.get(META_FINAL);
+  if (raw === undefined) return undefined;
+  const v = parseJson(unseal(raw, META_FINAL), META_FINAL) as FinalSummary;
+  if (!Number.isSafeInteger(v?.height) || typeof v.stateRoot !== "string" || !Number.isSafeInteger(v.finalOps)) throw new StoreError("STORE_CORRUPT", "store record finalSummary is malformed");
+  return v;
+}
+
 /** True if a process with this pid is alive (signal 0 probes without signalling). */
 function alive(pid: number): boolean {
   try {
@@ -236,6 +271,8 @@ export class NodeStore {
   private nextSigned = 0;
   private lastSeq_: number;
   private buffer: Uint8Array[] = [];
+  /** A final summary not written yet (it rides on the next synchronous write). */
+  private summary: FinalSummary | undefined;
   private closed = false;
 
   private constructor(p: OpenStoreParameters, root: RootDatabase) {
@@ -361,6 +398,10 @@ export class NodeStore {
   private writeBuffer(): void {
     for (const b of this.buffer) this.batches.putSync(this.nextIndex++, seal(b));
     this.buffer = [];
+    if (this.summary !== undefined) {
+      this.meta.putSync(META_FINAL, seal(json(this.summary)));
+      this.summary = undefined;
+    }
   }
 
   /**
@@ -372,31 +413,34 @@ export class NodeStore {
     this.assertOpen();
     this.checkBatch(bytes);
     if (!Number.isSafeInteger(seq) || seq <= this.lastSeq_) throw new StoreError("STORE_LIMIT", `own batch seq ${seq} is not above the last signed seq ${this.lastSeq_}`);
-    const start = this.nextIndex;
-    try {
-      this.root.transactionSync(() => {
-        this.writeBuffer();
-        this.batches.putSync(this.nextIndex++, seal(bytes));
-        this.meta.putSync(META_SEQ, seal(json(seq)));
-      });
-    } catch (error) {
-      this.nextIndex = start;
-      throw error;
-    }
+    this.txn(() => {
+      this.batches.putSync(this.nextIndex++, seal(bytes));
+      this.meta.putSync(META_SEQ, seal(json(seq)));
+    });
     this.lastSeq_ = seq;
   }
 
   /** Writes the buffered batches durably. */
   flush(): void {
     this.assertOpen();
-    if (this.buffer.length === 0) return;
+    if (this.buffer.length === 0 && this.summary === undefined) return;
+    this.txn(() => {});
+  }
+
+  /** One synchronous durable transaction: the buffered batches (and summary), then `fn`'s writes; on failure nothing is lost from memory. */
+  private txn(fn: () => void): void {
     const start = this.nextIndex;
     const buffered = this.buffer;
+    const summary = this.summary;
     try {
-      this.root.transactionSync(() => this.writeBuffer());
+      this.root.transactionSync(() => {
+        this.writeBuffer();
+        fn();
+      });
     } catch (error) {
       this.nextIndex = start;
       this.buffer = buffered;
+      this.summary = summary;
       throw error;
     }
   }
@@ -414,25 +458,18 @@ export class NodeStore {
     else if (entry.kind === "signed") bytes = encodeCheckpointWire(entry.value === undefined ? { kind: "consensus", message: entry.message } : { kind: "consensus", message: entry.message, value: entry.value });
     else bytes = encodeCheckpointWire({ kind: "proof", height: entry.value.height, value: entry.value, messages: entry.messages });
     if (bytes.length > this.limits.maxWalBytes) throw new StoreError("STORE_LIMIT", `a WAL entry must be at most ${this.limits.maxWalBytes} bytes`, { details: `got ${bytes.length}` });
-    const start = this.nextIndex;
-    try {
-      this.root.transactionSync(() => {
-        this.writeBuffer();
-        if (entry.kind === "signed") {
-          const m = entry.message;
-          this.signed.putSync([m.height, this.nextSigned++], seal(bytes));
-          this.meta.putSync(META_LAST_SIGNED, seal(json({ height: m.height, round: m.round, kind: m.kind })));
-        } else if (entry.kind === "decided") {
-          this.decided.putSync(entry.value.height, seal(bytes));
-          for (const key of [...this.signed.getKeys({ end: [entry.value.height + 1, 0] })]) this.signed.removeSync(key);
-        } else {
-          this.certs.putSync(entry.certificate.checkpoint.height, seal(bytes));
-        }
-      });
-    } catch (error) {
-      this.nextIndex = start;
-      throw error;
-    }
+    this.txn(() => {
+      if (entry.kind === "signed") {
+        const m = entry.message;
+        this.signed.putSync([m.height, this.nextSigned++], seal(bytes));
+        this.meta.putSync(META_LAST_SIGNED, seal(json({ height: m.height, round: m.round, kind: m.kind })));
+      } else if (entry.kind === "decided") {
+        this.decided.putSync(entry.value.height, seal(bytes));
+        for (const key of [...this.signed.getKeys({ end: [entry.value.height + 1, 0] })]) this.signed.removeSync(key);
+      } else {
+        this.certs.putSync(entry.certificate.checkpoint.height, seal(bytes));
+      }
+    });
   }
 
   /** The decision proof of `height`, if decided here. */
@@ -487,6 +524,63 @@ export class NodeStore {
     for (const { key, value } of this.certs.getRange()) wal.push({ kind: "certificate", certificate: decodeCertificate(unseal(value, `certs/${key}`), `certs/${key}`) });
     for (const { key, value } of this.signed.getRange()) wal.push(decodeWal(unseal(value, `signed/${key.join(",")}`), `signed/${key.join(",")}`));
     return { batches, lastSeq: this.lastSeq_, lastSigned: this.lastSigned(), wal };
+  }
+
+  /** Records the final state's summary (for `semilattice status` of a stopped node). Written with the next synchronous write (or flush / close), not on its own. */
+  setFinalSummary(f: FinalSummary): void {
+    this.assertOpen();
+    if (!Number.isSafeInteger(f.height) || f.height < 0 || !Number.isSafeInteger(f.finalOps) || f.finalOps < 0) throw new StoreError("STORE_LIMIT", "a final summary has a non-negative height and op count");
+    this.summary = f;
+  }
+
+  finalSummary(): FinalSummary | undefined {
+    this.assertOpen();
+    return this.summary ?? readFinalSummary(this.meta);
+  }
+
+  /**
+   * Reads a store's identity and progress without taking it over: read-only, no lock, so it works
+   * while the node runs (LMDB readers never block the writer). Throws {@link StoreError}
+   * (`STORE_IO` if there is no store, `STORE_CORRUPT`, `STORE_VERSION`).
+   */
+  static inspect(dir: string): StoreSummary {
+    const file = join(dir, "store.mdb");
+    if (!existsSync(file)) throw new StoreError("STORE_IO", `no store in ${dir}`);
+    checkLmdbHeader(file);
+    let root: RootDatabase;
+    try {
+      root = open({ path: file, maxDbs: 16, readOnly: true, compression: false, encoding: "binary" });
+    } catch (cause) {
+      throw new StoreError("STORE_CORRUPT", `the store in ${dir} cannot be opened`, { cause, details: (cause as Error).message });
+    }
+    try {
+      const sub = <K extends string | number>(name: string) => root.openDB<Uint8Array, K>(name, { encoding: "binary" });
+      const meta = sub<string>("meta");
+      const raw = meta.get(META_IDENTITY);
+      if (raw === undefined) throw new StoreError("STORE_CORRUPT", `the store in ${dir} has no identity record`);
+      const id = parseJson(unseal(raw, META_IDENTITY), META_IDENTITY) as { format?: unknown; channelId?: unknown; participant?: unknown };
+      if (id?.format !== STORE_FORMAT) throw new StoreError("STORE_VERSION", `the store in ${dir} has format ${String(id?.format)}; this node reads format ${STORE_FORMAT}`);
+      const decided = sub<number>("decided");
+      const lastHeight = [...decided.getKeys({ reverse: true, limit: 1 })][0];
+      const decision = lastHeight === undefined ? undefined : decodeWal(unseal(decided.get(lastHeight), `decided/${lastHeight}`), `decided/${lastHeight}`);
+      const certified = [...sub<number>("certs").getKeys({ reverse: true, limit: 1 })][0];
+      const seqRaw = meta.get(META_SEQ);
+      const lastSeq = seqRaw === undefined ? 0 : (parseJson(unseal(seqRaw, META_SEQ), META_SEQ) as number);
+      const summary = readFinalSummary(meta);
+      return {
+        format: STORE_FORMAT,
+        channelId: id.channelId as Hex,
+        participant: id.participant as Hex,
+        height: lastHeight ?? null,
+        stateRoot: decision?.kind === "decided" ? decision.value.stateRoot : null,
+        finalOps: summary !== undefined && summary.height === lastHeight ? summary.finalOps : (summary?.finalOps ?? 0),
+        certifiedHeight: certified ?? null,
+        lastSeq,
+        batches: sub<number>("batches").getKeysCount(),
+      };
+    } finally {
+      root.close();
+    }
   }
 
   /* ─────────────── chain watcher ─────────────── */
