@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ConfigError, loadNodeHome } from "../node/config.js";
 import { KeystoreError } from "../node/keystore.js";
 import { createLogger } from "../node/logger.js";
-import { createNodeMetrics, startMetricsServer, type MetricsServer } from "../node/metrics.js";
+import { countRejected, createNodeMetrics, startMetricsServer, type MetricsServer, type NodeMetrics } from "../node/metrics.js";
 import { Node } from "../node/node.js";
 import { writeSecretFile } from "../node/keystore.js";
 
@@ -42,6 +42,7 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
     await node.start();
     if (settings.metrics !== undefined) {
       const metrics = createNodeMetrics({ labels: { participant: signer.address } });
+      wireMetrics(node, metrics);
       metricsServer = await startMetricsServer({ registry: metrics.registry, ...settings.metrics });
       logger.info("metrics endpoint", { url: metricsServer.url });
     }
@@ -73,4 +74,40 @@ export async function nodeCommand(flags: NodeFlags): Promise<number> {
   }
   logger.flush();
   return code;
+}
+
+/**
+ * Feeds the node's events into its metrics: op lifecycle (pending → submitted, tentative, final with
+ * the submit-to-final latency, rejected by code), decided heights, peers connected (sampled at each
+ * decision and scrape-independent). Submit times of open ops are kept in a map bounded by the ops
+ * still in flight.
+ */
+function wireMetrics(node: Node, metrics: NodeMetrics): void {
+  const submittedAt = new Map<number, number>();
+  node.on("op", (id, state) => {
+    switch (state.status) {
+      case "pending":
+        metrics.opsSubmitted.inc();
+        submittedAt.set(id, performance.now());
+        break;
+      case "tentative":
+        metrics.opsTentative.inc();
+        break;
+      case "final": {
+        metrics.opsFinal.inc();
+        const t = submittedAt.get(id);
+        if (t !== undefined) metrics.finalityLatencyMs.observe(performance.now() - t);
+        submittedAt.delete(id);
+        break;
+      }
+      case "rejected":
+        countRejected(metrics, state.code);
+        submittedAt.delete(id);
+        break;
+    }
+  });
+  node.on("decided", (value) => {
+    metrics.finalHeight.set(value.height);
+    metrics.peersConnected.set(node.status().peers.length);
+  });
 }
