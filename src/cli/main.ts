@@ -150,6 +150,37 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command("node")
+    .description(
+      "Run one participant node from its home (semilattice init) until SIGINT/SIGTERM: peers over WebSocket, checkpoints, " +
+        "its store in the data dir; JSON logs on stderr, metrics if node.json has them; PID in <home>/node.pid. Exit 2 on a bad home.",
+    )
+    .requiredOption("--home <dir>", "the node home")
+    .option("--password-file <file>", "keystore password file; else $SEMILATTICE_PASSWORD")
+    .option("--insecure-key", "accept a plain hex key file (development only)")
+    .action(async (opts: import("./nodeRun.js").NodeFlags) => {
+      const { nodeCommand } = await import("./nodeRun.js");
+      exitCode = await nodeCommand(opts);
+    });
+
+  program
+    .command("devnet")
+    .description(
+      "A local devnet: start hardhat node on 127.0.0.1, deploy the adjudicator, open and fund a channel of N participants, " +
+        "write N node homes and DIR/devnet.json, start N `semilattice node` processes; run until Ctrl-C or --duration, then stop all.",
+    )
+    .requiredOption("--participants <n>", "participants, 1..64")
+    .requiredOption("--dir <dir>", "the devnet folder (homes, devnet.json, chain log)")
+    .option("--duration <seconds>", "stop after this many seconds")
+    .option("--log-level <level>", "the nodes' log level (default info)")
+    .option("--force", "replace a devnet in --dir")
+    .option("--json", "print one JSON object with the chain, channel and nodes")
+    .action(async (opts: import("./devnet.js").DevnetFlags) => {
+      const { devnetCommand } = await import("./devnet.js");
+      exitCode = await devnetCommand(opts);
+    });
+
+  program
     .command("run")
     .description("Run a JSON scenario on a fresh engine; print one JSON line per op (format: docs/scenarios.md).")
     .argument("<scenario>", "path of the scenario JSON file")
