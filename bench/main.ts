@@ -3,7 +3,7 @@
  * contract's gas next to Nitro's published figures.
  *
  *   --json            print only an array of {name, opsPerSecond, peer, peerOpsPerSecond, ratio, …}
- *   --only a,b        run only these groups: amm, orderbook, signatures, channel, sync, consensus, gas
+ *   --only a,b        run only these groups: amm, orderbook, signatures, channel, sync, consensus, snapshot, gas
  *
  * Gas alone, as JSON: `node dist/bench/settlement.js --json`.
  */
@@ -12,6 +12,7 @@ import { benchSignatures } from "./channel-sig.js";
 import { benchChannel } from "./channel.js";
 import { benchConsensus } from "./consensus.js";
 import { benchOrderBook } from "./orderbook.js";
+import { benchSnapshot } from "./snapshot.js";
 import { printGasRows, settlementGas } from "./settlement.js";
 import type { BenchRow } from "./support.js";
 import { benchSync } from "./sync.js";
@@ -23,6 +24,7 @@ const GROUPS: [string, () => Promise<BenchRow[]>][] = [
   ["channel", benchChannel],
   ["sync", benchSync],
   ["consensus", benchConsensus],
+  ["snapshot", benchSnapshot],
 ];
 
 async function main(): Promise<void> {
