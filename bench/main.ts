@@ -3,7 +3,7 @@
  * contract's gas next to Nitro's published figures.
  *
  *   --json            print only an array of {name, opsPerSecond, peer, peerOpsPerSecond, ratio, …}
- *   --only a,b        run only these groups: amm, orderbook, signatures, channel, sync, consensus, seal, gas
+ *   --only a,b        run only these groups: amm, orderbook, signatures, channel, sync, consensus, seal, snapshot, gas
  *
  * Gas alone, as JSON: `node dist/bench/settlement.js --json`.
  */
@@ -13,6 +13,7 @@ import { benchChannel } from "./channel.js";
 import { benchConsensus } from "./consensus.js";
 import { benchOrderBook } from "./orderbook.js";
 import { benchSealing } from "./sealing.js";
+import { benchSnapshot } from "./snapshot.js";
 import { printGasRows, settlementGas } from "./settlement.js";
 import type { BenchRow } from "./support.js";
 import { benchSync } from "./sync.js";
@@ -25,6 +26,7 @@ const GROUPS: [string, () => Promise<BenchRow[]>][] = [
   ["sync", benchSync],
   ["consensus", benchConsensus],
   ["seal", benchSealing],
+  ["snapshot", benchSnapshot],
 ];
 
 async function main(): Promise<void> {

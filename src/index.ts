@@ -20,6 +20,14 @@ export { Engine, type Params } from "./core/engine.js";
 export * from "./core/ops.js";
 export * from "./core/results.js";
 export { RejectCodes, type RejectCode, InvariantError, SemilatticeError, type SemilatticeErrorParameters } from "./core/errors.js";
+export {
+  decodeEngine,
+  encodeEngine,
+  SnapshotError,
+  SNAPSHOT_FORMAT_VERSION,
+  type SnapshotErrorCode,
+  type SnapshotLimits,
+} from "./core/serialize.js";
 export { Role, type RoleName, RoleNames } from "./core/roles.js";
 export { PPM, RAY, MAX_AMOUNT, MAX_UINT112, isqrt } from "./core/math.js";
 export { getAmountIn, getAmountOut, quote, MINIMUM_LIQUIDITY } from "./core/amm/math.js";
