@@ -2,6 +2,7 @@
  * The `marketOrder` op: its parameters, result, field schema, rejection codes and handler (registered in
  * `core/registry.ts`).
  */
+import { placeOrderErrorCodes } from "./placeOrder.js";
 import type { SelfTradePrevention, Side } from "../../ops.js";
 import { defineOp, opt, req, type OpErrorType } from "../../opSchema.js";
 import { applyPerpMarketOrder, perpMarketOf } from "../../perps/orders.js";
@@ -23,24 +24,8 @@ export interface MarketOrderParameters {
 /** What an accepted `marketOrder` returns besides `status`. */
 export type MarketOrderReturnType = OrderResult;
 
-/** Every rejection code `marketOrder` can return (checked by `test/ops.registry.test.ts`). */
-export const marketOrderErrorCodes = [
-  "INVALID_OP",
-  "INVALID_ID",
-  "UNKNOWN_ACCOUNT",
-  "UNKNOWN_MARKET",
-  "NOT_PERMITTED",
-  "INSUFFICIENT_BALANCE",
-  "INVALID_PRICE",
-  "INVALID_SIZE",
-  "POST_ONLY_WOULD_CROSS",
-  "FOK_NOT_FILLABLE",
-  "LIMIT_EXCEEDED",
-  "STALE_PRICE",
-  "UNKNOWN_PRICE",
-  "INSUFFICIENT_MARGIN",
-  "LEVERAGE_EXCEEDED",
-] as const;
+/** Every rejection code `marketOrder` can return: the same as `placeOrder`'s (one matching path; checked by `test/ops.registry.test.ts`). */
+export const marketOrderErrorCodes = placeOrderErrorCodes;
 export type MarketOrderErrorType = OpErrorType<typeof marketOrderErrorCodes>;
 
 /** On a spot market the order-book op (orderbook/matching.ts); given a perp market id, the perp order (perps/orders.ts). */
